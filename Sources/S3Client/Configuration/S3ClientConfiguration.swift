@@ -1,0 +1,59 @@
+/// Everything an ``S3Client`` needs: where to send requests, how to sign them, how to retry and
+/// which checksum protects uploads. Load it once and share the client.
+public struct S3ClientConfiguration: Sendable {
+    /// The signing region (`us-east-1` when nothing else is configured).
+    public var region: String
+    public var endpoint: S3Endpoint
+    public var addressingStyle: AddressingStyle
+    public var credentialProvider: any CredentialProvider
+    /// Integrity checksum sent with every upload.
+    public var checksumAlgorithm: ChecksumAlgorithm
+    public var retry: RetryConfiguration
+    /// Time allowed to open a connection.
+    public var connectTimeout: Duration
+    /// Time allowed without a byte from the server once the request was sent.
+    public var readTimeout: Duration
+    /// Time allowed without a byte written while sending a request.
+    public var writeTimeout: Duration
+    /// Extra trusted certificates (PEM) besides the system's, from `--ca-bundle` / `AWS_CA_BUNDLE`.
+    public var caBundlePath: String?
+    /// Turning this off accepts any certificate; only for testing.
+    public var verifyTLS: Bool
+    /// Connections kept per host; also the most requests in flight to one host.
+    public var maxConnectionsPerHost: Int
+    /// Size of the chunks an upload body is read and sent in.
+    public var bodyChunkSize: Int
+    public var userAgent: String
+
+    public init(
+        region: String = "us-east-1",
+        endpoint: S3Endpoint? = nil,
+        addressingStyle: AddressingStyle = .auto,
+        credentialProvider: any CredentialProvider,
+        checksumAlgorithm: ChecksumAlgorithm = .crc32c,
+        retry: RetryConfiguration = RetryConfiguration(),
+        connectTimeout: Duration = .seconds(10),
+        readTimeout: Duration = .seconds(60),
+        writeTimeout: Duration = .seconds(60),
+        caBundlePath: String? = nil,
+        verifyTLS: Bool = true,
+        maxConnectionsPerHost: Int = 64,
+        bodyChunkSize: Int = 128 << 10,
+        userAgent: String = "s3sync/0.1"
+    ) {
+        self.region = region
+        self.endpoint = endpoint ?? .aws(region: region)
+        self.addressingStyle = addressingStyle
+        self.credentialProvider = credentialProvider
+        self.checksumAlgorithm = checksumAlgorithm
+        self.retry = retry
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.writeTimeout = writeTimeout
+        self.caBundlePath = caBundlePath
+        self.verifyTLS = verifyTLS
+        self.maxConnectionsPerHost = maxConnectionsPerHost
+        self.bodyChunkSize = bodyChunkSize
+        self.userAgent = userAgent
+    }
+}

@@ -1,0 +1,108 @@
+import Synchronization
+
+/// The retry state every request of one client shares: the retry quota, the adaptive send-rate
+/// limiter and counters. Time and randomness are injected so behaviour under test is exact.
+public final class RetryCoordinator: Sendable {
+    /// What happened so far, for summaries and tests.
+    public struct Statistics: Sendable, Hashable {
+        /// Attempts sent, first attempts and retries.
+        public var attempts = 0
+        /// Retries sent.
+        public var retries = 0
+        /// Responses that were throttling.
+        public var throttles = 0
+        /// Time spent sleeping in backoff, in seconds.
+        public var backoffSeconds = 0.0
+        /// Time spent waiting for the adaptive limiter, in seconds.
+        public var rateLimitSeconds = 0.0
+        /// Retries refused because the quota was empty.
+        public var quotaRefusals = 0
+    }
+
+    struct State {
+        var quota: RetryQuota
+        var limiter: AdaptiveRateLimiter
+        var statistics = Statistics()
+    }
+
+    public let configuration: RetryConfiguration
+    let now: @Sendable () -> Double
+    let random: @Sendable () -> Double
+    private let state: Mutex<State>
+
+    /// - Parameters:
+    ///   - now: monotonic seconds; defaults to the continuous clock.
+    ///   - random: a value in [0, 1); defaults to the system generator.
+    public init(
+        configuration: RetryConfiguration, now: (@Sendable () -> Double)? = nil, random: (@Sendable () -> Double)? = nil
+    ) {
+        self.configuration = configuration
+        let clock = now ?? RetryCoordinator.monotonicSeconds
+        self.now = clock
+        self.random = random ?? { Double.random(in: 0..<1) }
+        self.state = Mutex(
+            State(quota: RetryQuota(capacity: configuration.quotaCapacity), limiter: AdaptiveRateLimiter(now: clock())))
+    }
+
+    static let monotonicSeconds: @Sendable () -> Double = {
+        let instant = ContinuousClock.now
+        let zero = ContinuousClock.Instant.zeroReference
+        return (instant - zero).seconds
+    }
+
+    /// Called before each attempt: how long to wait for the shared send-rate limiter.
+    public func delayBeforeAttempt(isRetry: Bool) -> Duration {
+        let time = now()
+        return state.withLock { state in
+            state.statistics.attempts += 1
+            if isRetry { state.statistics.retries += 1 }
+            guard configuration.mode == .adaptive else { return .zero }
+            let wait = state.limiter.acquire(now: time)
+            state.statistics.rateLimitSeconds += wait
+            return .nanoseconds(Int64(wait * 1e9))
+        }
+    }
+
+    /// Records the outcome of an attempt for the limiter.
+    public func recordResponse(throttled: Bool) {
+        let time = now()
+        state.withLock { state in
+            if throttled { state.statistics.throttles += 1 }
+            if configuration.mode == .adaptive {
+                state.limiter.update(throttled: throttled, now: time)
+            }
+        }
+    }
+
+    /// Decides a retry. Returns the backoff and the quota cost taken, or `nil` when the quota is
+    /// exhausted.
+    public func retryDelay(retry: Int, failure: FailureClass, serverHint: Duration?) -> (delay: Duration, cost: Int)? {
+        let roll = random()
+        return state.withLock { state in
+            guard let cost = state.quota.acquire(isTimeout: failure == .connection) else {
+                state.statistics.quotaRefusals += 1
+                return nil
+            }
+            let delay = RetryBackoff.delay(
+                retry: retry, throttled: failure == .throttling, random: roll, serverHint: serverHint,
+                configuration: configuration)
+            state.statistics.backoffSeconds += delay.seconds
+            return (delay, cost)
+        }
+    }
+
+    /// Records a request that finally succeeded; `lastRetryCost` is what its last retry took.
+    public func recordSuccess(lastRetryCost: Int?) {
+        state.withLock { $0.quota.recordSuccess(refund: lastRetryCost) }
+    }
+
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+    /// The adaptive limiter's current send rate in requests per second, `nil` while it is off.
+    public var sendRate: Double? { state.withLock { $0.limiter.sendRate } }
+    public var quotaAvailable: Int { state.withLock { $0.quota.available } }
+}
+
+extension ContinuousClock.Instant {
+    /// A fixed reference instant for turning instants into seconds.
+    static let zeroReference = ContinuousClock.now
+}

@@ -1,0 +1,249 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+extension S3Client {
+    /// Sends a request, retrying per the configuration, and returns the 2xx response.
+    func perform(_ request: S3Request) async throws -> S3Response {
+        let coordinator = shared.retry
+        let maxAttempts = configuration.retry.maxAttempts
+        var attempt = 0
+        var lastRetryCost: Int?
+        var followedRedirect = false
+        var correctedSkew = false
+        var refreshedCredentials = false
+        while true {
+            try Task.checkCancellation()
+            let wait = coordinator.delayBeforeAttempt(isRetry: attempt > 0)
+            if wait > .zero { try await Task.sleep(for: wait) }
+            do {
+                let response = try await sendOnce(request)
+                coordinator.recordResponse(throttled: false)
+                coordinator.recordSuccess(lastRetryCost: lastRetryCost)
+                return response
+            } catch {
+                if Task.isCancelled { throw S3ClientError(.cancelled, "cancelled", operation: request.operation) }
+                let failure = FailureClass.classify(error)
+                if error is S3ServiceError { coordinator.recordResponse(throttled: failure == .throttling) }
+                switch failure {
+                case .wrongRegion(let region) where !followedRedirect && request.bucket != nil:
+                    followedRedirect = true
+                    shared.bucketRegions.withLock { $0[request.bucket!] = region }
+                    logger.info(
+                        "bucket is in another region; re-signing",
+                        metadata: ["bucket": "\(request.bucket!)", "region": "\(region)"])
+                    continue
+                case .clockSkew where !correctedSkew:
+                    correctedSkew = true
+                    if let service = error as? S3ServiceError, let serverDate = service.serverDate,
+                        let server = HTTPDate.parse(serverDate)
+                    {
+                        let skew = server - Date().timeIntervalSince1970
+                        shared.clockSkewSeconds.withLock { $0 = skew }
+                        logger.warning("clock skew corrected", metadata: ["skew_seconds": "\(Int(skew))"])
+                        continue
+                    }
+                    throw error
+                case .expiredToken where !refreshedCredentials:
+                    refreshedCredentials = true
+                    shared.credentials.invalidate()
+                    continue
+                case .throttling, .transient, .connection:
+                    attempt += 1
+                    guard attempt < maxAttempts else {
+                        throw Self.exhausted(error, attempts: attempt, operation: request.operation)
+                    }
+                    guard
+                        let (delay, cost) = coordinator.retryDelay(
+                            retry: attempt - 1, failure: failure, serverHint: Self.retryAfter(error))
+                    else {
+                        throw Self.exhausted(error, attempts: attempt, operation: request.operation, quotaEmpty: true)
+                    }
+                    lastRetryCost = cost
+                    logger.debug(
+                        "retrying",
+                        metadata: [
+                            "operation": "\(request.operation)", "attempt": "\(attempt + 1)",
+                            "delay_ms": "\(Int(delay.seconds * 1000))", "error": "\(error)",
+                        ])
+                    try await Task.sleep(for: delay)
+                default:
+                    throw error
+                }
+            }
+        }
+    }
+
+    static func exhausted(_ error: any Error, attempts: Int, operation: String, quotaEmpty: Bool = false)
+        -> any Error
+    {
+        let why = quotaEmpty ? "the retry quota is exhausted (too many failures across requests)" : "gave up after \(attempts) attempts"
+        if let client = error as? S3ClientError {
+            return S3ClientError(client.kind, "\(client.message) (\(why))", operation: client.operation ?? operation)
+        }
+        if let service = error as? S3ServiceError {
+            return S3ServiceError(
+                code: service.code, message: service.message + " (\(why))", statusCode: service.statusCode,
+                requestID: service.requestID, resource: service.resource, operation: service.operation,
+                bucketRegion: service.bucketRegion, serverDate: service.serverDate)
+        }
+        return error
+    }
+
+    static func retryAfter(_ error: any Error) -> Duration? {
+        guard let service = error as? S3ServiceError, let hint = service.retryAfterMilliseconds else { return nil }
+        return .milliseconds(hint)
+    }
+
+    /// One attempt: resolve the URL, sign, send, read the whole response.
+    func sendOnce(_ request: S3Request) async throws -> S3Response {
+        let credentials: AWSCredentials
+        do {
+            credentials = try await shared.credentials.credentials()
+        } catch let error as S3ClientError {
+            throw error
+        } catch {
+            throw S3ClientError(.credentials, "\(error)")
+        }
+        let endpoint = configuration.endpoint
+        let region = region(for: request.bucket)
+        let (host, path) = configuration.addressingStyle.resolve(endpoint: endpoint, bucket: request.bucket, key: request.key)
+        let authority = endpoint.authority(host: host)
+        var signable = SignableRequest(
+            method: request.method.rawValue, encodedPath: path, query: request.query,
+            headers: [("host", authority)] + request.headers, payloadHash: request.payloadHash)
+        let signer = SigV4Signer(credentials: credentials, region: region)
+        let skew = shared.clockSkewSeconds.withLock { $0 }
+        let date = AmzDate(secondsSince1970: Int((Date().timeIntervalSince1970 + skew).rounded(.down)))
+        signer.sign(&signable, date: date, key: signingKey(signer, date: date))
+
+        let query = S3PercentEncoding.canonicalQuery(request.query)
+        var httpRequest = HTTPClientRequest(
+            url: "\(endpoint.scheme)://\(authority)\(path)\(query.isEmpty ? "" : "?" + query)")
+        httpRequest.method = request.method
+        httpRequest.headers.reserveCapacity(signable.headers.count + 2)
+        for (name, value) in signable.headers {
+            httpRequest.headers.add(name: name, value: value)
+        }
+        httpRequest.headers.add(name: "user-agent", value: configuration.userAgent)
+        switch request.body {
+        case .empty:
+            if request.method == .PUT || request.method == .POST { httpRequest.body = .bytes(ByteBuffer()) }
+        case .bytes(let buffer):
+            httpRequest.body = .bytes(buffer)
+        case .file(let slice):
+            let file = try OpenFile(path: slice.path)
+            httpRequest.body = .stream(
+                FileSliceStream(file: file, slice: slice, chunkSize: configuration.bodyChunkSize),
+                length: .known(slice.length))
+        }
+
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(httpRequest, timeout: .hours(24), logger: logger)
+        } catch {
+            throw Self.clientError(error, operation: request.operation, endpoint: endpoint)
+        }
+        let status = Int(response.status.code)
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: request.maxResponseBytes)
+        } catch {
+            throw Self.clientError(error, operation: request.operation, endpoint: endpoint)
+        }
+        if (200..<300).contains(status) {
+            if request.errorMayArriveWithOK, let error = Self.embeddedError(body, headers: response.headers, operation: request.operation) {
+                throw error
+            }
+            return S3Response(status: status, headers: response.headers, body: body)
+        }
+        throw S3ServiceError(
+            status: status, headers: response.headers, body: body, operation: request.operation,
+            bucket: request.bucket, key: request.key)
+    }
+
+    func signingKey(_ signer: SigV4Signer, date: AmzDate) -> SigV4Signer.SigningKey {
+        let cacheKey = "\(signer.credentials.accessKeyID)/\(signer.credentials.secretAccessKey.hashValue)/\(date.dateStamp)/\(signer.region)"
+        if let key = shared.signingKeys.withLock({ $0[cacheKey] }) { return key }
+        let key = signer.signingKey(for: date)
+        shared.signingKeys.withLock { keys in
+            if keys.count > 16 { keys.removeAll() }
+            keys[cacheKey] = key
+        }
+        return key
+    }
+
+    /// A 200 response whose body is an `<Error>` document (CompleteMultipartUpload).
+    static func embeddedError(_ body: ByteBuffer, headers: HTTPHeaders, operation: String) -> S3ServiceError? {
+        guard body.readableBytes > 0 else {
+            return S3ServiceError(
+                code: "EmptyResponse", message: "the response had no body", statusCode: 200, operation: operation)
+        }
+        guard let root = try? XMLDocumentParser.parse(body.readableBytesView) else {
+            return S3ServiceError(
+                code: "InvalidResponse", message: "the response body is not XML", statusCode: 200, operation: operation)
+        }
+        guard root.name == "Error" else { return nil }
+        return S3ServiceError(status: 200, headers: headers, element: root, operation: operation)
+    }
+
+    /// Maps transport errors to ``S3ClientError`` with a message that names the endpoint.
+    static func clientError(_ error: any Error, operation: String, endpoint: S3Endpoint) -> any Error {
+        if let error = error as? S3ClientError { return error.with(operation: operation) }
+        if error is CancellationError { return S3ClientError(.cancelled, "cancelled", operation: operation) }
+        if let http = error as? HTTPClientError {
+            switch http {
+            case .cancelled:
+                return S3ClientError(.cancelled, "cancelled", operation: operation)
+            case .connectTimeout:
+                return S3ClientError(.timeout, "timed out connecting to \(endpoint)", operation: operation)
+            case .readTimeout:
+                return S3ClientError(.timeout, "\(endpoint) sent nothing within the read timeout", operation: operation)
+            case .writeTimeout:
+                return S3ClientError(.timeout, "could not send to \(endpoint) within the write timeout", operation: operation)
+            case .deadlineExceeded:
+                return S3ClientError(.timeout, "the request to \(endpoint) took too long", operation: operation)
+            case .remoteConnectionClosed:
+                return S3ClientError(.connection, "\(endpoint) closed the connection", operation: operation)
+            case .bodyLengthMismatch:
+                return S3ClientError(.localFile, "the body length did not match: a file changed while uploading", operation: operation)
+            default:
+                return S3ClientError(.connection, "request to \(endpoint) failed: \(http)", operation: operation)
+            }
+        }
+        if let tls = error as? NIOSSLError {
+            return S3ClientError(
+                .tls,
+                "TLS with \(endpoint) failed: \(tls). If the server uses a private CA, pass its certificate with --ca-bundle or AWS_CA_BUNDLE",
+                operation: operation)
+        }
+        if let tls = error as? BoringSSLError {
+            return S3ClientError(
+                .tls,
+                "TLS with \(endpoint) failed (certificate not trusted?): \(tls). If the server uses a private CA, pass its certificate with --ca-bundle or AWS_CA_BUNDLE",
+                operation: operation)
+        }
+        let text = "\(error)"
+        if text.contains("ECONNREFUSED") || text.contains("Connection refused") || text.contains("connectionRefused") {
+            return S3ClientError(
+                .connection, "cannot connect to \(endpoint): connection refused (is the server running? check --endpoint-url)",
+                operation: operation)
+        }
+        if text.lowercased().contains("certificate") || text.contains("SSL") || text.contains("TLS") {
+            return S3ClientError(
+                .tls, "TLS with \(endpoint) failed: \(text). If the server uses a private CA, pass --ca-bundle",
+                operation: operation)
+        }
+        if error is NIOTooManyBytesError {
+            return S3ClientError(.invalidResponse, "the response from \(endpoint) is too large", operation: operation)
+        }
+        if error is ChannelError || error is IOError || error is NIOConnectionError {
+            return S3ClientError(.connection, "connection to \(endpoint) failed: \(text)", operation: operation)
+        }
+        return S3ClientError(.connection, "request to \(endpoint) failed: \(text)", operation: operation)
+    }
+}

