@@ -64,6 +64,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/S3TestSupport",
             swiftSettings: strict
@@ -80,7 +81,7 @@ let package = Package(
         ),
         .testTarget(
             name: "s3syncTests",
-            dependencies: ["S3Client", "S3TestSupport"],
+            dependencies: ["s3sync", "S3Client", "S3TestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -113,3 +113,11 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension AdaptiveRateLimiter {
+    /// Sets the CUBIC state directly (for known-answer tests of the curve).
+    mutating func setCubicState(lastMaxRate: Double, lastThrottleTime: Double) {
+        self.lastMaxRate = lastMaxRate
+        self.lastThrottleTime = lastThrottleTime
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Looks at a bucket with boto3, independently of s3sync's own client.
+public struct BucketInspector: Sendable {
+    public struct Object: Sendable, Hashable, Decodable {
+        public let key: String
+        public let size: Int64
+        public let etag: String
+        public let md5: String?
+        public let metadata: [String: String]?
+    }
+
+    public struct Upload: Sendable, Hashable, Decodable {
+        public let key: String
+        public let uploadId: String
+    }
+
+    public let server: S3TestServer
+
+    public init(_ server: S3TestServer) { self.server = server }
+
+    /// Every object under the prefix, with the MD5 of its content when `contents` is set.
+    public func objects(bucket: String, prefix: String = "", contents: Bool = false, metadata: Bool = false) throws
+        -> [Object]
+    {
+        var arguments = ["list", bucket, prefix]
+        if contents { arguments.append("--md5") }
+        if metadata { arguments.append("--metadata") }
+        return try JSONDecoder().decode([Object].self, from: run(arguments))
+    }
+
+    /// Multipart uploads still open under the prefix.
+    public func openUploads(bucket: String, prefix: String = "") throws -> [Upload] {
+        try JSONDecoder().decode([Upload].self, from: run(["uploads", bucket, prefix]))
+    }
+
+    /// The raw bytes of one object.
+    public func contents(bucket: String, key: String) throws -> Data {
+        try run(["get", bucket, key])
+    }
+
+    /// Puts an object with boto3 (to set up remote state s3sync did not make).
+    public func put(bucket: String, key: String, body: String) throws {
+        _ = try run(["put", bucket, key, body])
+    }
+
+    func run(_ arguments: [String]) throws -> Data {
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in server.environment { environment[key] = value }
+        let result = try Shell.run(
+            try TestEnvironment.tool("python"),
+            [TestEnvironment.packageRoot + "/Tests/Scripts/s3check.py", "--endpoint", server.endpointURL] + arguments,
+            environment: environment)
+        guard result.status == 0 else {
+            throw TestSupportError("s3check \(arguments) failed (\(result.status)): \(result.errorOutput)")
+        }
+        if arguments.first == "get" {
+            guard let data = Data(base64Encoded: result.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw TestSupportError("s3check get: not base64")
+            }
+            return data
+        }
+        return Data(result.output.utf8)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Runs a command to completion and captures its output.
+public enum Shell {
+    public struct Result: Sendable {
+        public let status: Int32
+        public let output: String
+        public let errorOutput: String
+    }
+
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        currentDirectory: String? = nil
+    ) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let directory = try TestEnvironment.makeTemporaryDirectory("shell")
+        defer { TestEnvironment.removeTree(directory) }
+        let outPath = directory + "/out"
+        let errPath = directory + "/err"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let errorOutput = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        return Result(status: process.terminationStatus, output: output, errorOutput: errorOutput)
+    }
+}
