@@ -74,6 +74,8 @@ public struct S3Client: Sendable {
             decompression: .disabled)
         httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maxConnectionsPerHost
         httpConfiguration.connectionPool.idleTimeout = .seconds(30)
+        // Connection failures surface at once; the retry policy decides what to do with them.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
         httpConfiguration.httpVersion = .http1Only
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         self.configuration = configuration

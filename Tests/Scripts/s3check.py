@@ -20,7 +20,7 @@ s3 = boto3.client("s3", endpoint_url=args.endpoint, config=Config(
 
 if args.command == "list":
     out = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=args.bucket, Prefix=args.prefix, EncodingType="url"):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=args.bucket, Prefix=args.prefix):
         for obj in page.get("Contents", []):
             item = {"key": obj["Key"], "size": obj["Size"], "etag": obj["ETag"].strip('"')}
             if args.md5:

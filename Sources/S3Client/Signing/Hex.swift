@@ -1,8 +1,8 @@
-enum Hex {
+public enum Hex {
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Lowercase hex of the bytes.
-    static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+    public static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(64)
         for byte in bytes {
@@ -13,7 +13,7 @@ enum Hex {
     }
 
     /// Bytes of a hex string, or `nil` when it is not hex of even length.
-    static func decode(_ string: some StringProtocol) -> [UInt8]? {
+    public static func decode(_ string: some StringProtocol) -> [UInt8]? {
         let utf8 = Array(string.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
