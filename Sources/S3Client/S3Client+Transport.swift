@@ -81,7 +81,9 @@ extension S3Client {
     static func exhausted(_ error: any Error, attempts: Int, operation: String, quotaEmpty: Bool = false)
         -> any Error
     {
-        let why = quotaEmpty ? "the retry quota is exhausted (too many failures across requests)" : "gave up after \(attempts) attempts"
+        let why =
+            quotaEmpty
+            ? "the retry quota is exhausted (too many failures across requests)" : "gave up after \(attempts) attempts"
         if let client = error as? S3ClientError {
             return S3ClientError(client.kind, "\(client.message) (\(why))", operation: client.operation ?? operation)
         }
@@ -111,7 +113,8 @@ extension S3Client {
         }
         let endpoint = configuration.endpoint
         let region = region(for: request.bucket)
-        let (host, path) = configuration.addressingStyle.resolve(endpoint: endpoint, bucket: request.bucket, key: request.key)
+        let (host, path) = configuration.addressingStyle.resolve(
+            endpoint: endpoint, bucket: request.bucket, key: request.key)
         let authority = endpoint.authority(host: host)
         var signable = SignableRequest(
             method: request.method.rawValue, encodedPath: path, query: request.query,
@@ -156,7 +159,9 @@ extension S3Client {
             throw Self.clientError(error, operation: request.operation, endpoint: endpoint)
         }
         if (200..<300).contains(status) {
-            if request.errorMayArriveWithOK, let error = Self.embeddedError(body, headers: response.headers, operation: request.operation) {
+            if request.errorMayArriveWithOK,
+                let error = Self.embeddedError(body, headers: response.headers, operation: request.operation)
+            {
                 throw error
             }
             return S3Response(status: status, headers: response.headers, body: body)
@@ -167,7 +172,8 @@ extension S3Client {
     }
 
     func signingKey(_ signer: SigV4Signer, date: AmzDate) -> SigV4Signer.SigningKey {
-        let cacheKey = "\(signer.credentials.accessKeyID)/\(signer.credentials.secretAccessKey.hashValue)/\(date.dateStamp)/\(signer.region)"
+        let cacheKey =
+            "\(signer.credentials.accessKeyID)/\(signer.credentials.secretAccessKey.hashValue)/\(date.dateStamp)/\(signer.region)"
         if let key = shared.signingKeys.withLock({ $0[cacheKey] }) { return key }
         let key = signer.signingKey(for: date)
         shared.signingKeys.withLock { keys in
@@ -204,13 +210,15 @@ extension S3Client {
             case .readTimeout:
                 return S3ClientError(.timeout, "\(endpoint) sent nothing within the read timeout", operation: operation)
             case .writeTimeout:
-                return S3ClientError(.timeout, "could not send to \(endpoint) within the write timeout", operation: operation)
+                return S3ClientError(
+                    .timeout, "could not send to \(endpoint) within the write timeout", operation: operation)
             case .deadlineExceeded:
                 return S3ClientError(.timeout, "the request to \(endpoint) took too long", operation: operation)
             case .remoteConnectionClosed:
                 return S3ClientError(.connection, "\(endpoint) closed the connection", operation: operation)
             case .bodyLengthMismatch:
-                return S3ClientError(.localFile, "the body length did not match: a file changed while uploading", operation: operation)
+                return S3ClientError(
+                    .localFile, "the body length did not match: a file changed while uploading", operation: operation)
             default:
                 return S3ClientError(.connection, "request to \(endpoint) failed: \(http)", operation: operation)
             }
@@ -230,7 +238,8 @@ extension S3Client {
         let text = "\(error)"
         if text.contains("ECONNREFUSED") || text.contains("Connection refused") || text.contains("connectionRefused") {
             return S3ClientError(
-                .connection, "cannot connect to \(endpoint): connection refused (is the server running? check --endpoint-url)",
+                .connection,
+                "cannot connect to \(endpoint): connection refused (is the server running? check --endpoint-url)",
                 operation: operation)
         }
         if text.lowercased().contains("certificate") || text.contains("SSL") || text.contains("TLS") {

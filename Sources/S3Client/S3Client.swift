@@ -72,7 +72,8 @@ public struct S3Client: Sendable {
                 read: .nanoseconds(configuration.readTimeout.nanoseconds),
                 write: .nanoseconds(configuration.writeTimeout.nanoseconds)),
             decompression: .disabled)
-        httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maxConnectionsPerHost
+        httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
+            configuration.maxConnectionsPerHost
         httpConfiguration.connectionPool.idleTimeout = .seconds(30)
         // Connection failures surface at once; the retry policy decides what to do with them.
         httpConfiguration.connectionPool.retryConnectionEstablishment = false

@@ -15,7 +15,9 @@ import Testing
 
     @Test func awsUsesVirtualHostsExceptForDottedBucketsOverHTTPS() {
         let aws = S3Endpoint.aws(region: "us-east-1")
-        #expect(AddressingStyle.auto.resolve(endpoint: aws, bucket: "bucket-name", key: "k").host == "bucket-name.s3.us-east-1.amazonaws.com")
+        #expect(
+            AddressingStyle.auto.resolve(endpoint: aws, bucket: "bucket-name", key: "k").host
+                == "bucket-name.s3.us-east-1.amazonaws.com")
         let dotted = AddressingStyle.auto.resolve(endpoint: aws, bucket: "bucket.name", key: "k")
         #expect(dotted.host == "s3.us-east-1.amazonaws.com")
         #expect(dotted.encodedPath == "/bucket.name/k")
@@ -24,10 +26,16 @@ import Testing
 
     @Test func customEndpointsFollowTheRuleset() throws {
         let https = try S3Endpoint(url: "https://example.com")
-        #expect(AddressingStyle.auto.resolve(endpoint: https, bucket: "bucket-name", key: nil).host == "bucket-name.example.com")
+        #expect(
+            AddressingStyle.auto.resolve(endpoint: https, bucket: "bucket-name", key: nil).host
+                == "bucket-name.example.com")
         let http = try S3Endpoint(url: "http://example.com")
-        #expect(AddressingStyle.auto.resolve(endpoint: http, bucket: "bucket.name", key: nil).host == "bucket.name.example.com")
-        #expect(AddressingStyle.path.resolve(endpoint: https, bucket: "bucket-name", key: "k").encodedPath == "/bucket-name/k")
+        #expect(
+            AddressingStyle.auto.resolve(endpoint: http, bucket: "bucket.name", key: nil).host
+                == "bucket.name.example.com")
+        #expect(
+            AddressingStyle.path.resolve(endpoint: https, bucket: "bucket-name", key: "k").encodedPath
+                == "/bucket-name/k")
         let invalid = AddressingStyle.auto.resolve(endpoint: https, bucket: "example.com#", key: nil)
         #expect(invalid.host == "example.com")
         #expect(invalid.encodedPath == "/example.com%23")

@@ -49,19 +49,22 @@ import Testing
                 #expect(open.map(\.uploadID) == [uploadID])
                 #expect(open.first?.key == key)
 
-                let result = try await s3.completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, parts: parts)
+                let result = try await s3.completeMultipartUpload(
+                    bucket: bucket, key: key, uploadID: uploadID, parts: parts)
                 if kind == .moto {
                     // AWS form: MD5 of the concatenated binary part MD5s, "-" part count.
                     var concatenated: [UInt8] = []
                     for part in parts { concatenated += try #require(Hex.decode(part.eTag)) }
-                    #expect(result.eTag == Insecure.MD5.hash(data: concatenated).map { String(format: "%02x", $0) }.joined() + "-3")
+                    #expect(
+                        result.eTag == Insecure.MD5.hash(data: concatenated).map { String(format: "%02x", $0) }.joined()
+                            + "-3")
                 }
                 #expect(try await s3.listMultipartUploads(bucket: bucket).isEmpty)
                 let head = try #require(try await s3.headObject(bucket: bucket, key: key))
                 #expect(head.size == Int64(bytes.count))
                 #expect(head.userMetadata["mtime"] == "1.5")
             }
-            let stored = try BucketInspector(server).contents(bucket: bucket, key: key)
+            let stored = try await BucketInspector(server).contents(bucket: bucket, key: key)
             #expect(stored == Data(bytes))
         }
     }
@@ -73,7 +76,8 @@ import Testing
             try await server.makeClient().using { s3 in
                 let uploadID = try await s3.createMultipartUpload(bucket: bucket, key: "k")
                 _ = try await s3.uploadPart(
-                    bucket: bucket, key: "k", uploadID: uploadID, partNumber: 1, body: .bytes(ByteBuffer(string: "part")))
+                    bucket: bucket, key: "k", uploadID: uploadID, partNumber: 1,
+                    body: .bytes(ByteBuffer(string: "part")))
                 try await s3.abortMultipartUpload(bucket: bucket, key: "k", uploadID: uploadID)
                 #expect(try await s3.listMultipartUploads(bucket: bucket).isEmpty)
                 // Aborting again is not an error: the upload is gone either way.
@@ -83,7 +87,7 @@ import Testing
                 }
                 #expect(error?.code == "NoSuchUpload")
             }
-            #expect(try BucketInspector(server).openUploads(bucket: bucket).isEmpty)
+            #expect(try await BucketInspector(server).openUploads(bucket: bucket).isEmpty)
         }
     }
 

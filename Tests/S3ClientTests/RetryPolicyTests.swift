@@ -23,7 +23,8 @@ import Testing
 
     @Test func serverHintIsClampedToTheComputedDelayPlusFiveSeconds() {
         func delay(hint: Duration) -> Double {
-            RetryBackoff.delay(retry: 1, throttled: true, random: 0.5, serverHint: hint, configuration: configuration).seconds
+            RetryBackoff.delay(retry: 1, throttled: true, random: 0.5, serverHint: hint, configuration: configuration)
+                .seconds
         }
         #expect(delay(hint: .milliseconds(10)) == 1)
         #expect(delay(hint: .milliseconds(3500)) == 3.5)
@@ -131,7 +132,8 @@ import Testing
         #expect(FailureClass.classify(service("BadDigest", 400)) == .permanent)
         #expect(FailureClass.classify(service("RequestTimeTooSkewed", 403)) == .clockSkew)
         #expect(FailureClass.classify(service("ExpiredToken", 400)) == .expiredToken)
-        #expect(FailureClass.classify(service("PermanentRedirect", 301, region: "eu-west-1")) == .wrongRegion("eu-west-1"))
+        #expect(
+            FailureClass.classify(service("PermanentRedirect", 301, region: "eu-west-1")) == .wrongRegion("eu-west-1"))
         #expect(FailureClass.classify(S3ClientError(.connection, "reset")) == .connection)
         #expect(FailureClass.classify(S3ClientError(.timeout, "slow")) == .connection)
         #expect(FailureClass.classify(S3ClientError(.tls, "bad cert")) == .permanent)

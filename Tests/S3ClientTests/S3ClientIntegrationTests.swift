@@ -52,7 +52,8 @@ import Testing
             try await server.makeClient(checksum: .md5).using { s3 in
                 let wrong = Checksum.compute(.md5, of: Array("other bytes".utf8))
                 let error = await #expect(throws: S3ServiceError.self) {
-                    try await s3.putObject(bucket: bucket, key: "k", body: .bytes(ByteBuffer(string: "bytes")), checksum: wrong)
+                    try await s3.putObject(
+                        bucket: bucket, key: "k", body: .bytes(ByteBuffer(string: "bytes")), checksum: wrong)
                 }
                 #expect(error?.code == "BadDigest")
                 #expect(s3.retryStatistics.retries == 0)
@@ -77,7 +78,7 @@ import Testing
                     #expect(String(buffer: try await s3.getObject(bucket: bucket, key: key)) == key)
                 }
             }
-            let seenByBoto = try BucketInspector(server).objects(bucket: bucket).map(\.key)
+            let seenByBoto = try await BucketInspector(server).objects(bucket: bucket).map(\.key)
             #expect(Set(seenByBoto) == Set(keys))
         }
     }
@@ -88,7 +89,8 @@ import Testing
             try await server.makeClient().using { s3 in
                 for index in 0..<25 {
                     _ = try await s3.putObject(
-                        bucket: bucket, key: String(format: "p/d%d/f%02d", index % 3, index), body: .bytes(ByteBuffer(string: "x")))
+                        bucket: bucket, key: String(format: "p/d%d/f%02d", index % 3, index),
+                        body: .bytes(ByteBuffer(string: "x")))
                 }
                 _ = try await s3.putObject(bucket: bucket, key: "p-other", body: .bytes(ByteBuffer(string: "x")))
                 var pages = 0
@@ -117,7 +119,8 @@ import Testing
                         let slice = Array(keys[chunk..<min(chunk + 100, keys.count)])
                         group.addTask {
                             for key in slice {
-                                _ = try await s3.putObject(bucket: bucket, key: key, body: .bytes(ByteBuffer(string: "v")))
+                                _ = try await s3.putObject(
+                                    bucket: bucket, key: key, body: .bytes(ByteBuffer(string: "v")))
                             }
                         }
                     }
@@ -129,7 +132,9 @@ import Testing
                 #expect(Set(result.deleted) == Set(keys + ["many/never-existed"]))
                 #expect(s3.retryStatistics.attempts - before >= 2)
                 var remaining = 0
-                for try await page in s3.listObjectsV2(bucket: bucket, prefix: "many/") { remaining += page.objects.count }
+                for try await page in s3.listObjectsV2(bucket: bucket, prefix: "many/") {
+                    remaining += page.objects.count
+                }
                 #expect(remaining == 0)
             }
         }
@@ -153,7 +158,9 @@ import Testing
     @Test func aMissingBucketIsNoSuchBucket() async throws {
         try await S3TestServer.with(.rclone) { server in
             try await server.makeClient().using { s3 in
-                let error = await #expect(throws: S3ServiceError.self) { try await s3.headBucket("no-such-bucket-here") }
+                let error = await #expect(throws: S3ServiceError.self) {
+                    try await s3.headBucket("no-such-bucket-here")
+                }
                 #expect(error?.code == "NoSuchBucket")
                 let listError = await #expect(throws: S3ServiceError.self) {
                     try await s3.listObjectsV2Page(bucket: "no-such-bucket-here")
@@ -184,16 +191,20 @@ import Testing
             try await server.makeClient().using { s3 in
                 _ = try await s3.putObject(bucket: bucket, key: "a b+c", body: .bytes(ByteBuffer(string: "presigned")))
                 let url = try await s3.presignedURL(bucket: bucket, key: "a b+c", expires: 600)
-                let result = try Shell.run(
+                let result = try await Shell.run(
                     try TestEnvironment.tool("python"),
-                    ["-c", "import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", url])
+                    [
+                        "-c",
+                        "import sys,urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                        url,
+                    ])
                 #expect(result.output == "presigned", "\(result.errorOutput)")
             }
         }
     }
 
     @Test func tlsWorksWithTheCABundleAndFailsClearlyWithoutIt() async throws {
-        let tls = try TLSMaterial.generate()
+        let tls = try await TLSMaterial.generate()
         defer { TestEnvironment.removeTree(tls.directory) }
         try await S3TestServer.with(.rclone, tls: tls) { server in
             try await server.makeClient(caBundle: tls.caCertificatePath).using { s3 in
@@ -214,7 +225,8 @@ import Testing
         #expect(throws: S3ClientError.self) {
             _ = try S3Client(
                 configuration: S3ClientConfiguration(
-                    credentialProvider: StaticCredentialProvider(AWSCredentials(accessKeyID: "a", secretAccessKey: "b")),
+                    credentialProvider: StaticCredentialProvider(
+                        AWSCredentials(accessKeyID: "a", secretAccessKey: "b")),
                     caBundlePath: "/nonexistent/ca.pem"))
         }
     }

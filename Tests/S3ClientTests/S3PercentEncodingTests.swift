@@ -16,7 +16,9 @@ import Testing
     }
 
     @Test func canonicalQuerySortsByEncodedNameThenValue() {
-        let query = S3PercentEncoding.canonicalQuery([("prefix", "J"), ("max-keys", "2"), ("a", "z"), ("a", "b"), ("uploads", "")])
+        let query = S3PercentEncoding.canonicalQuery([
+            ("prefix", "J"), ("max-keys", "2"), ("a", "z"), ("a", "b"), ("uploads", ""),
+        ])
         #expect(query == "a=b&a=z&max-keys=2&prefix=J&uploads=")
     }
 

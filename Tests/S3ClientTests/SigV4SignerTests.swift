@@ -52,7 +52,8 @@ import Testing
         var request = SignableRequest(
             method: "PUT", encodedPath: "/" + S3PercentEncoding.encodePath("test$file.text"),
             headers: [
-                ("Host", host), ("Date", "Fri, 24 May 2013 00:00:00 GMT"), ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+                ("Host", host), ("Date", "Fri, 24 May 2013 00:00:00 GMT"),
+                ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
             ], payloadHash: payloadHash)
         #expect(request.encodedPath == "/test%24file.text")
         #expect(signer.sign(&request, date: date) == "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd")
@@ -74,11 +75,14 @@ import Testing
 
     @Test func presignedGet() {
         let request = SignableRequest(
-            method: "GET", encodedPath: "/test.txt", headers: [("Host", host)], payloadHash: SignableRequest.unsignedPayload)
+            method: "GET", encodedPath: "/test.txt", headers: [("Host", host)],
+            payloadHash: SignableRequest.unsignedPayload)
         let query = signer.presignedQuery(request, date: date, expires: 86400)
         #expect(query.last?.name == "X-Amz-Signature")
         #expect(query.last?.value == "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404")
-        #expect(query.first { $0.name == "X-Amz-Credential" }?.value == "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request")
+        #expect(
+            query.first { $0.name == "X-Amz-Credential" }?.value
+                == "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request")
     }
 
     @Test func cachedSigningKeyGivesTheSameSignature() {

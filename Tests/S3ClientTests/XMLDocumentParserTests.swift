@@ -45,7 +45,8 @@ import Testing
 
     @Test func listingPageWithoutEncodingTypeKeepsKeysLiteral() throws {
         let root = try XMLDocumentParser.parse(
-            "<ListBucketResult><Contents><Key>a+b%20</Key><Size>1</Size><ETag>\"e\"</ETag></Contents></ListBucketResult>")
+            "<ListBucketResult><Contents><Key>a+b%20</Key><Size>1</Size><ETag>\"e\"</ETag></Contents></ListBucketResult>"
+        )
         #expect(try ListObjectsPage.parse(root).objects[0].key == "a+b%20")
     }
 

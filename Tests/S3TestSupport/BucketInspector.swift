@@ -20,34 +20,35 @@ public struct BucketInspector: Sendable {
     public init(_ server: S3TestServer) { self.server = server }
 
     /// Every object under the prefix, with the MD5 of its content when `contents` is set.
-    public func objects(bucket: String, prefix: String = "", contents: Bool = false, metadata: Bool = false) throws
+    public func objects(bucket: String, prefix: String = "", contents: Bool = false, metadata: Bool = false)
+        async throws
         -> [Object]
     {
         var arguments = ["list", bucket, prefix]
         if contents { arguments.append("--md5") }
         if metadata { arguments.append("--metadata") }
-        return try JSONDecoder().decode([Object].self, from: run(arguments))
+        return try JSONDecoder().decode([Object].self, from: await run(arguments))
     }
 
     /// Multipart uploads still open under the prefix.
-    public func openUploads(bucket: String, prefix: String = "") throws -> [Upload] {
-        try JSONDecoder().decode([Upload].self, from: run(["uploads", bucket, prefix]))
+    public func openUploads(bucket: String, prefix: String = "") async throws -> [Upload] {
+        try JSONDecoder().decode([Upload].self, from: await run(["uploads", bucket, prefix]))
     }
 
     /// The raw bytes of one object.
-    public func contents(bucket: String, key: String) throws -> Data {
-        try run(["get", bucket, key])
+    public func contents(bucket: String, key: String) async throws -> Data {
+        try await run(["get", bucket, key])
     }
 
     /// Puts an object with boto3 (to set up remote state s3sync did not make).
-    public func put(bucket: String, key: String, body: String) throws {
-        _ = try run(["put", bucket, key, body])
+    public func put(bucket: String, key: String, body: String) async throws {
+        _ = try await run(["put", bucket, key, body])
     }
 
-    func run(_ arguments: [String]) throws -> Data {
+    func run(_ arguments: [String]) async throws -> Data {
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in server.environment { environment[key] = value }
-        let result = try Shell.run(
+        let result = try await Shell.run(
             try TestEnvironment.tool("python"),
             [TestEnvironment.packageRoot + "/Tests/Scripts/s3check.py", "--endpoint", server.endpointURL] + arguments,
             environment: environment)

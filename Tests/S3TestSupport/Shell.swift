@@ -11,7 +11,7 @@ public enum Shell {
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         currentDirectory: String? = nil
-    ) throws -> Result {
+    ) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -27,7 +27,8 @@ public enum Shell {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        // Poll rather than block: a blocked thread would starve the cooperative pool.
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let errorOutput = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         return Result(status: process.terminationStatus, output: output, errorOutput: errorOutput)

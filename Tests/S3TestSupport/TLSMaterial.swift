@@ -7,7 +7,7 @@ public struct TLSMaterial: Sendable {
     public var certificatePath: String { directory + "/server.pem" }
     public var keyPath: String { directory + "/server.key" }
 
-    public static func generate() throws -> TLSMaterial {
+    public static func generate() async throws -> TLSMaterial {
         let directory = try TestEnvironment.makeTemporaryDirectory("tls")
         let script = """
             set -e
@@ -17,7 +17,7 @@ public struct TLSMaterial: Sendable {
             printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\nkeyUsage=digitalSignature,keyEncipherment\\nextendedKeyUsage=serverAuth\\n' > ext.cnf
             openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf 2>/dev/null
             """
-        let result = try Shell.run("/bin/bash", ["-c", script])
+        let result = try await Shell.run("/bin/bash", ["-c", script])
         guard result.status == 0 else { throw TestSupportError("openssl failed: \(result.output)") }
         return TLSMaterial(directory: directory)
     }

@@ -49,7 +49,9 @@ public struct ChecksumHasher: Sendable {
             let value = crc.value
             return Checksum(
                 algorithm: algorithm,
-                digest: [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)])
+                digest: [
+                    UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF),
+                ])
         case .sha256(let hasher):
             return Checksum(algorithm: .sha256, digest: Array(hasher.finalize()))
         case .md5(let hasher):

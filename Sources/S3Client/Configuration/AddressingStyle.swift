@@ -50,7 +50,8 @@ public enum AddressingStyle: String, Sendable, Codable, CaseIterable {
         let bytes = Array(bucket.utf8)
         guard (3...63).contains(bytes.count) else { return false }
         func isAlnum(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
         }
         guard isAlnum(bytes.first!), isAlnum(bytes.last!) else { return false }
         for (index, byte) in bytes.enumerated() {

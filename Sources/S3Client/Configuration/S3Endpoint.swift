@@ -20,7 +20,8 @@ public struct S3Endpoint: Sendable, Hashable, CustomStringConvertible {
             rest = rest.dropFirst(7)
         } else {
             throw S3ClientError(
-                .configuration, "endpoint URL '\(url)' must start with http:// or https:// (e.g. http://127.0.0.1:9000)")
+                .configuration, "endpoint URL '\(url)' must start with http:// or https:// (e.g. http://127.0.0.1:9000)"
+            )
         }
         let authority: Substring
         var path: Substring = ""

@@ -5,7 +5,8 @@ extension S3ServiceError {
     /// Builds the error from a non-2xx response: the XML `<Error>` body when there is one, else
     /// the status (HEAD responses have no body).
     init(status: Int, headers: HTTPHeaders, body: ByteBuffer, operation: String, bucket: String?, key: String?) {
-        if body.readableBytes > 0, let root = try? XMLDocumentParser.parse(body.readableBytesView), root.name == "Error" {
+        if body.readableBytes > 0, let root = try? XMLDocumentParser.parse(body.readableBytesView), root.name == "Error"
+        {
             self.init(status: status, headers: headers, element: root, operation: operation)
             return
         }
@@ -16,7 +17,10 @@ extension S3ServiceError {
         case 307: (code, message) = ("TemporaryRedirect", "the bucket is in another region")
         case 400: (code, message) = ("BadRequest", "bad request")
         case 403: (code, message) = ("AccessDenied", "access denied")
-        case 404: (code, message) = (key == nil ? "NoSuchBucket" : "NotFound", key == nil ? "the bucket does not exist" : "not found")
+        case 404:
+            (code, message) = (
+                key == nil ? "NoSuchBucket" : "NotFound", key == nil ? "the bucket does not exist" : "not found"
+            )
         case 503: (code, message) = ("SlowDown", "service unavailable")
         default: (code, message) = ("HTTP\(status)", "HTTP status \(status)")
         }

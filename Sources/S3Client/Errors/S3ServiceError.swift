@@ -47,11 +47,14 @@ public struct S3ServiceError: Error, Sendable, CustomStringConvertible {
     public var hint: String? {
         switch code {
         case "SignatureDoesNotMatch":
-            return "The secret key does not match the access key: check AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key, and the --region"
+            return
+                "The secret key does not match the access key: check AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key, and the --region"
         case "InvalidAccessKeyId":
-            return "The endpoint does not know this access key id: check AWS_ACCESS_KEY_ID, --profile and --endpoint-url"
+            return
+                "The endpoint does not know this access key id: check AWS_ACCESS_KEY_ID, --profile and --endpoint-url"
         case "AccessDenied", "HTTP403":
-            return "The credentials are not allowed to do this: check the bucket policy and the credentials' permissions"
+            return
+                "The credentials are not allowed to do this: check the bucket policy and the credentials' permissions"
         case "NoSuchBucket":
             return "The bucket does not exist: check its name and --endpoint-url, or create it"
         case "ExpiredToken", "TokenRefreshRequired":
@@ -62,7 +65,8 @@ public struct S3ServiceError: Error, Sendable, CustomStringConvertible {
             return bucketRegion.map { "The bucket is in region \($0): pass --region \($0)" }
                 ?? "The bucket is in another region: pass its --region"
         case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest":
-            return "The bytes received differ from those checksummed: the file changed while uploading, or a proxy altered the body"
+            return
+                "The bytes received differ from those checksummed: the file changed while uploading, or a proxy altered the body"
         case "SlowDown":
             return "The store is throttling requests: lower --concurrency or use --bwlimit"
         default:

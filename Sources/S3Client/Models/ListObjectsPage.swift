@@ -17,7 +17,8 @@ public struct ListObjectsPage: Sendable {
     /// `EncodingType` is `url`.
     public static func parse(_ root: XMLElement) throws(S3ClientError) -> ListObjectsPage {
         guard root.name == "ListBucketResult" else {
-            throw S3ClientError(.invalidResponse, "expected ListBucketResult, got <\(root.name)>", operation: "ListObjectsV2")
+            throw S3ClientError(
+                .invalidResponse, "expected ListBucketResult, got <\(root.name)>", operation: "ListObjectsV2")
         }
         let urlEncoded = root.string("EncodingType")?.lowercased() == "url"
         func decode(_ text: String) throws(S3ClientError) -> String {
@@ -54,7 +55,8 @@ public struct ListObjectsPage: Sendable {
                     throw S3ClientError(.invalidResponse, "a listed object has no Key", operation: "ListObjectsV2")
                 }
                 objects.append(
-                    ObjectSummary(key: key, size: size, eTag: eTag, lastModified: lastModified, storageClass: storageClass))
+                    ObjectSummary(
+                        key: key, size: size, eTag: eTag, lastModified: lastModified, storageClass: storageClass))
             case "CommonPrefixes":
                 if let prefix = child.string("Prefix") { prefixes.append(try decode(prefix)) }
             case "IsTruncated":
@@ -65,6 +67,7 @@ public struct ListObjectsPage: Sendable {
                 break
             }
         }
-        return ListObjectsPage(objects: objects, commonPrefixes: prefixes, isTruncated: isTruncated, nextContinuationToken: token)
+        return ListObjectsPage(
+            objects: objects, commonPrefixes: prefixes, isTruncated: isTruncated, nextContinuationToken: token)
     }
 }

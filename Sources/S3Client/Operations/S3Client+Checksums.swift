@@ -36,7 +36,9 @@ extension S3Client {
     }
 
     /// The headers that carry a checksum, and the matching `x-amz-content-sha256`.
-    static func integrityHeaders(_ checksum: Checksum?) -> (headers: [(name: String, value: String)], payloadHash: String) {
+    static func integrityHeaders(_ checksum: Checksum?) -> (
+        headers: [(name: String, value: String)], payloadHash: String
+    ) {
         guard let checksum, let header = checksum.algorithm.headerName else {
             return ([], SignableRequest.unsignedPayload)
         }

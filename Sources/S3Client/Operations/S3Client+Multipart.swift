@@ -140,7 +140,8 @@ extension S3Client {
                 guard var key = upload.string("Key"), let id = upload.string("UploadId") else { continue }
                 if urlEncoded, let decoded = S3PercentEncoding.decode(key, plusAsSpace: true) { key = decoded }
                 uploads.append(
-                    MultipartUploadSummary(key: key, uploadID: id, initiated: upload.string("Initiated").flatMap(HTTPDate.parse)))
+                    MultipartUploadSummary(
+                        key: key, uploadID: id, initiated: upload.string("Initiated").flatMap(HTTPDate.parse)))
             }
             guard root.string("IsTruncated") == "true" else { break }
             let nextKey = root.string("NextKeyMarker")

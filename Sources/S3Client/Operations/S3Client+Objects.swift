@@ -29,7 +29,8 @@ extension S3Client {
     /// HeadObject: the object's size, ETag and metadata, or `nil` when there is no such key.
     public func headObject(bucket: String, key: String) async throws -> ObjectMetadata? {
         do {
-            let response = try await perform(S3Request(operation: "HeadObject", method: .HEAD, bucket: bucket, key: key))
+            let response = try await perform(
+                S3Request(operation: "HeadObject", method: .HEAD, bucket: bucket, key: key))
             var metadata: [String: String] = [:]
             for header in response.headers where header.name.lowercased().hasPrefix("x-amz-meta-") {
                 metadata[String(header.name.lowercased().dropFirst("x-amz-meta-".count))] = header.value

@@ -11,7 +11,8 @@ extension S3Client {
         let authority = endpoint.authority(host: host)
         let signer = SigV4Signer(credentials: credentials, region: region(for: bucket))
         let request = SignableRequest(
-            method: method, encodedPath: path, headers: [("host", authority)], payloadHash: SignableRequest.unsignedPayload)
+            method: method, encodedPath: path, headers: [("host", authority)],
+            payloadHash: SignableRequest.unsignedPayload)
         let date = AmzDate(secondsSince1970: Int(Date().timeIntervalSince1970))
         let query = signer.presignedQuery(request, date: date, expires: expires)
         return "\(endpoint.scheme)://\(authority)\(path)?\(S3PercentEncoding.canonicalQuery(query))"

@@ -48,7 +48,8 @@ public enum FailureClass: Sendable, Hashable {
         switch error.code {
         case "RequestTimeTooSkewed": return .clockSkew
         case "ExpiredToken", "TokenRefreshRequired", "ExpiredTokenException": return .expiredToken
-        case "PermanentRedirect", "TemporaryRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":
+        case "PermanentRedirect", "TemporaryRedirect", "AuthorizationHeaderMalformed",
+            "IllegalLocationConstraintException":
             if let region = error.bucketRegion, !region.isEmpty { return .wrongRegion(region) }
             return .permanent
         default: break

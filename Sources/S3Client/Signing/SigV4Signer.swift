@@ -112,7 +112,8 @@ public struct SigV4Signer: Sendable {
             request.setHeader("x-amz-security-token", token)
         }
         let (canonical, signedHeaders) = canonicalRequest(request)
-        let signature = signature(stringToSign: stringToSign(canonicalRequest: canonical, date: date), date: date, key: key)
+        let signature = signature(
+            stringToSign: stringToSign(canonicalRequest: canonical, date: date), date: date, key: key)
         request.setHeader(
             "Authorization",
             "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope(date)),SignedHeaders=\(signedHeaders),Signature=\(signature)"
@@ -127,8 +128,10 @@ public struct SigV4Signer: Sendable {
         -> [(name: String, value: String)]
     {
         var request = request
-        let signedHeaderNames = request.headers.map { $0.name.lowercased() }.filter { !Self.unsignedHeaders.contains($0) }
-            .sorted().joined(separator: ";")
+        let signedHeaderNames = request.headers.map { $0.name.lowercased() }.filter {
+            !Self.unsignedHeaders.contains($0)
+        }
+        .sorted().joined(separator: ";")
         var query = request.query
         query.append(("X-Amz-Algorithm", "AWS4-HMAC-SHA256"))
         query.append(("X-Amz-Credential", "\(credentials.accessKeyID)/\(scope(date))"))
@@ -141,7 +144,8 @@ public struct SigV4Signer: Sendable {
         request.query = query
         request.payloadHash = SignableRequest.unsignedPayload
         let (canonical, _) = canonicalRequest(request)
-        let signature = signature(stringToSign: stringToSign(canonicalRequest: canonical, date: date), date: date, key: key)
+        let signature = signature(
+            stringToSign: stringToSign(canonicalRequest: canonical, date: date), date: date, key: key)
         query.append(("X-Amz-Signature", signature))
         return query
     }
@@ -168,7 +172,10 @@ public struct SigV4Signer: Sendable {
         var previousSpace = true
         for byte in value.utf8 {
             let isSpace = byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
-            if isSpace && previousSpace { needsWork = true; break }
+            if isSpace && previousSpace {
+                needsWork = true
+                break
+            }
             previousSpace = isSpace
         }
         if !needsWork && !previousSpace { return value }

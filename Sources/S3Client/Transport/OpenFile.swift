@@ -2,11 +2,11 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A file descriptor opened for reading, closed when the last reference goes away, so a body
@@ -34,7 +34,8 @@ final class OpenFile: Sendable {
         var failure: Int32 = 0
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { pointer in
             while total < count {
-                let result = pread(descriptor, pointer.baseAddress! + total, count - total, off_t(offset) + off_t(total))
+                let result = pread(
+                    descriptor, pointer.baseAddress! + total, count - total, off_t(offset) + off_t(total))
                 if result < 0 {
                     if errno == EINTR { continue }
                     failure = errno

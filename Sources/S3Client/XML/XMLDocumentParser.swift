@@ -120,7 +120,8 @@ public enum XMLDocumentParser {
                 }
             }
             guard stack.isEmpty, let root else {
-                throw ParseError(offset: index, reason: stack.isEmpty ? "no root element" : "unclosed <\(stack.last!.name)>")
+                throw ParseError(
+                    offset: index, reason: stack.isEmpty ? "no root element" : "unclosed <\(stack.last!.name)>")
             }
             return root
         }

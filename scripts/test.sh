@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs what the tests need (SQLite headers, the pinned
+# S3 servers in .venv/), checks formatting, builds with no warnings in s3sync's own code, and runs
+# `swift test`. Fails if any test fails or is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-test-deps.sh
+
+echo "== format check"
+if ! swift format lint --strict -r Sources Tests Package.swift; then
+  echo "format check failed: run 'swift format -i -r Sources Tests Package.swift'" >&2
+  exit 1
+fi
+
+echo "== build"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+swift build --build-tests 2>&1 | tee "$log" | grep -E "error|warning:|Compiling|Build complete" | grep -v "^\[" || true
+if [ "${PIPESTATUS[0]}" != 0 ] || grep -q "error:" "$log"; then
+  echo "build failed" >&2
+  exit 1
+fi
+if grep -E "^$PWD/(Sources|Tests)/.*warning:" "$log" | sort -u | grep .; then
+  echo "the build has warnings in s3sync's own code" >&2
+  exit 1
+fi
+
+echo "== tests"
+swift test --skip-build 2>&1 | tee "$log" | grep -vE "^(◇|✔) (Test|Suite) .* (started|passed)" || true
+status=${PIPESTATUS[0]}
+grep -E "Test run with|Executed [0-9]+ tests" "$log" || true
+if grep -qE "skipped|Skipped" "$log"; then
+  echo "some tests were skipped; no test may skip" >&2
+  grep -E "skipped|Skipped" "$log" >&2
+  exit 1
+fi
+exit "$status"
