@@ -137,11 +137,15 @@ extension S3Client {
         case .empty:
             if request.method == .PUT || request.method == .POST { httpRequest.body = .bytes(ByteBuffer()) }
         case .bytes(let buffer):
+            if let limiter = configuration.bandwidthLimiter { try await limiter.consume(buffer.readableBytes) }
             httpRequest.body = .bytes(buffer)
+            configuration.bodyBytesObserver?(buffer.readableBytes)
         case .file(let slice):
             let file = try OpenFile(path: slice.path)
             httpRequest.body = .stream(
-                FileSliceStream(file: file, slice: slice, chunkSize: configuration.bodyChunkSize),
+                FileSliceStream(
+                    file: file, slice: slice, chunkSize: configuration.bodyChunkSize,
+                    limiter: configuration.bandwidthLimiter, observer: configuration.bodyBytesObserver),
                 length: .known(slice.length))
         }
 

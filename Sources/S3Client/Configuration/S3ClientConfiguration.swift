@@ -24,6 +24,10 @@ public struct S3ClientConfiguration: Sendable {
     /// Size of the chunks an upload body is read and sent in.
     public var bodyChunkSize: Int
     public var userAgent: String
+    /// Paces request bodies to a byte rate (`--bwlimit`), shared by all requests.
+    public var bandwidthLimiter: ByteRateLimiter?
+    /// Told the size of every body chunk as it is handed to the connection (progress display).
+    public var bodyBytesObserver: (@Sendable (Int) -> Void)?
 
     public init(
         region: String = "us-east-1",

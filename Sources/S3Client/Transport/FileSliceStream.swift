@@ -9,17 +9,22 @@ struct FileSliceStream: AsyncSequence, Sendable {
     let file: OpenFile
     let slice: FileSlice
     let chunkSize: Int
+    let limiter: ByteRateLimiter?
+    let observer: (@Sendable (Int) -> Void)?
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let file: OpenFile
         let end: Int64
         let chunkSize: Int
+        let limiter: ByteRateLimiter?
+        let observer: (@Sendable (Int) -> Void)?
         var position: Int64
         let allocator = ByteBufferAllocator()
 
         mutating func next() async throws -> ByteBuffer? {
             guard position < end else { return nil }
             let count = Int(Swift.min(Int64(chunkSize), end - position))
+            if let limiter { try await limiter.consume(count) }
             let offset = position
             let file = self.file
             let allocator = self.allocator
@@ -31,11 +36,14 @@ struct FileSliceStream: AsyncSequence, Sendable {
                     .localFile, "\(file.path) is shorter than when the upload started: it changed while uploading")
             }
             position += Int64(count)
+            observer?(count)
             return buffer
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(file: file, end: slice.offset + slice.length, chunkSize: chunkSize, position: slice.offset)
+        AsyncIterator(
+            file: file, end: slice.offset + slice.length, chunkSize: chunkSize, limiter: limiter, observer: observer,
+            position: slice.offset)
     }
 }

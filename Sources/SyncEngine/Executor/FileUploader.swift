@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import S3Client
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Uploads one file: a single PUT below the multipart threshold, a resumable multipart upload
+/// above it. Checks the file before and after, so a torn upload is never recorded as done.
+struct FileUploader: Sendable {
+    /// Files up to this size are read into memory once and sent from there.
+    static let inMemoryLimit: Int64 = 1 << 20
+
+    let client: S3Client
+    let store: JobStore
+    let jobID: Int64
+    let endpoint: String
+    let location: S3Location
+    let options: SyncOptions
+    let budget: RequestBudget
+    let progress: TransferProgress
+    let logger: Logger
+
+    var checksumAlgorithm: ChecksumAlgorithm {
+        ChecksumAlgorithm(rawValue: options.checksumAlgorithm.rawValue) ?? .crc32c
+    }
+
+    /// Uploads the task's file as it is now.
+    /// - Throws: only errors that must end the run (credentials, access, missing bucket) and cancellation.
+    func upload(_ task: TaskRecord, absolutePath: String) async throws -> UploadOutcome {
+        let before: FileIdentity
+        switch FileIdentity.current(path: absolutePath) {
+        case .success(let identity): before = identity
+        case .failure(let error):
+            return error.vanished ? .vanished : .failed("cannot stat \(task.path): \(error.description)")
+        }
+        do {
+            let result: (eTag: String, partSize: Int64)
+            if before.size < options.multipartThreshold || before.size <= PartPlan.minPartSize {
+                result = (try await putSingle(task, path: absolutePath, identity: before), 0)
+            } else {
+                result = try await MultipartUploader(uploader: self).upload(task, path: absolutePath, identity: before)
+            }
+            switch FileIdentity.current(path: absolutePath) {
+            case .success(let after) where after == before:
+                break
+            case .success:
+                return .changed("\(task.path) changed while it was uploading")
+            case .failure(let error):
+                return error.vanished
+                    ? .changed("\(task.path) was removed while it was uploading") : .failed(error.description)
+            }
+            return .uploaded(
+                IndexRecord(
+                    endpoint: endpoint, bucket: location.bucket, key: task.key, identity: before, eTag: result.eTag,
+                    md5: nil,
+                    partSize: result.partSize, multipartMD5: nil, uploadedAt: Date().timeIntervalSince1970))
+        } catch let error as FileChangedError {
+            return .changed(error.message)
+        } catch {
+            return try classify(error, task: task, path: absolutePath, before: before)
+        }
+    }
+
+    /// Maps an upload error to an outcome, or rethrows it when the whole run must stop.
+    func classify(_ error: any Error, task: TaskRecord, path: String, before: FileIdentity) throws -> UploadOutcome {
+        if error is CancellationError { throw error }
+        if let client = error as? S3ClientError {
+            switch client.kind {
+            case .cancelled: throw CancellationError()
+            case .credentials, .configuration, .tls: throw SyncError(.configuration, client.description)
+            case .localFile:
+                switch FileIdentity.current(path: path) {
+                case .failure(let stat) where stat.vanished: return .vanished
+                case .success(let now) where now != before:
+                    return .changed("\(task.path) changed while it was uploading")
+                default: return .failed(client.message)
+                }
+            default: return .failed(client.description)
+            }
+        }
+        if let service = error as? S3ServiceError {
+            switch service.code {
+            case "SignatureDoesNotMatch", "InvalidAccessKeyId", "NoSuchBucket", "ExpiredToken", "InvalidToken",
+                "AccountProblem", "AllAccessDisabled", "TokenRefreshRequired":
+                throw SyncError(.configuration, service.description)
+            case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest", "XAmzContentChecksumMismatch":
+                if case .success(let now) = FileIdentity.current(path: path), now == before {
+                    return .failed("\(service.description) (the file did not change: a proxy may be altering uploads)")
+                }
+                return .changed("\(task.path) changed while it was uploading")
+            default:
+                return .failed(service.description)
+            }
+        }
+        return .failed("\(error)")
+    }
+
+    /// One PUT. Small files are read once into memory; larger ones are checksummed, then streamed.
+    func putSingle(_ task: TaskRecord, path: String, identity: FileIdentity) async throws -> String {
+        let metadata = ["mtime": identity.mtimeMetadata]
+        if identity.size <= Self.inMemoryLimit {
+            let buffer = try await Self.readWhole(path: path, size: identity.size)
+            let checksum = try await client.checksum(of: .bytes(buffer), algorithm: checksumAlgorithm)
+            return try await budget.withPermit {
+                try await client.putObject(
+                    bucket: location.bucket, key: task.key, body: .bytes(buffer), checksum: checksum, metadata: metadata
+                ).eTag
+            }
+        }
+        let body = S3RequestBody.file(FileSlice(path: path, offset: 0, length: identity.size))
+        let checksum = try await client.checksum(of: body, algorithm: checksumAlgorithm)
+        return try await budget.withPermit {
+            try await client.putObject(
+                bucket: location.bucket, key: task.key, body: body, checksum: checksum, metadata: metadata
+            ).eTag
+        }
+    }
+
+    /// Reads a small file whole; a size different from the stat means it is changing.
+    static func readWhole(path: String, size: Int64) async throws -> ByteBuffer {
+        try await NIOThreadPool.singleton.runIfActive {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                let code = errno
+                if code == ENOENT { throw S3ClientError(.localFile, "\(path) disappeared") }
+                throw S3ClientError(.localFile, "cannot open \(path): \(String(cString: strerror(code)))")
+            }
+            defer { close(fd) }
+            var buffer = ByteBufferAllocator().buffer(capacity: Int(size) + 1)
+            var failure: Int32 = 0
+            let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(size) + 1) { pointer in
+                var total = 0
+                while total < pointer.count {
+                    let result = Glibc.read(fd, pointer.baseAddress! + total, pointer.count - total)
+                    if result < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return total
+                    }
+                    if result == 0 { break }
+                    total += result
+                }
+                return total
+            }
+            if failure != 0 {
+                throw S3ClientError(.localFile, "cannot read \(path): \(String(cString: strerror(failure)))")
+            }
+            guard Int64(read) == size else {
+                throw FileChangedError(message: "\(path) changed size while it was read")
+            }
+            return buffer
+        }
+    }
+}

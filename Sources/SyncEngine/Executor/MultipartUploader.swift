@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+import S3Client
+
+/// A resumable multipart upload of one file.
+///
+/// The upload is recorded in the state database before any part is sent, and each part as soon as
+/// it is stored, so a later run continues it: the server's ListParts is the truth about which
+/// parts exist, the database says which of those were sent for this very file (same size, mtime,
+/// inode and part size). An upload started for an older version of the file is aborted.
+struct MultipartUploader: Sendable {
+    let uploader: FileUploader
+
+    var client: S3Client { uploader.client }
+    var store: JobStore { uploader.store }
+    var location: S3Location { uploader.location }
+
+    func upload(_ task: TaskRecord, path: String, identity: FileIdentity) async throws -> (
+        eTag: String, partSize: Int64
+    ) {
+        let plan = PartPlan(fileSize: identity.size, preferredPartSize: uploader.options.partSize)
+        let algorithm = uploader.checksumAlgorithm
+        var (record, done) = try await reconcile(task: task, path: path, identity: identity, plan: plan)
+        if record == nil {
+            let uploadID = try await uploader.budget.withPermit {
+                try await client.createMultipartUpload(
+                    bucket: location.bucket, key: task.key, metadata: ["mtime": identity.mtimeMetadata],
+                    checksumAlgorithm: algorithm)
+            }
+            record = try await store.insertMultipartUpload(
+                MultipartUploadRecord(
+                    jobID: uploader.jobID, endpoint: uploader.endpoint, bucket: location.bucket, key: task.key,
+                    uploadID: uploadID, path: task.path, identity: identity, partSize: plan.partSize,
+                    checksumAlgorithm: algorithm.rawValue, createdAt: Date().timeIntervalSince1970))
+            done = [:]
+        }
+        guard let record, let rowID = record.id else { throw SyncError(.failed, "multipart upload record lost") }
+        let resumedBytes = done.values.reduce(Int64(0)) { $0 + $1.size }
+        if !done.isEmpty {
+            uploader.logger.info(
+                "continuing multipart upload",
+                metadata: ["key": "\(task.key)", "parts_done": "\(done.count)", "parts": "\(plan.partCount)"])
+            uploader.progress.update { $0.resumedBytes += resumedBytes }
+        }
+
+        let missing = (1...plan.partCount).filter { done[$0] == nil }
+        let uploaded = try await uploadParts(
+            missing, of: task, path: path, plan: plan, uploadID: record.uploadID, rowID: rowID)
+        for part in uploaded { done[part.partNumber] = part }
+
+        // Never complete an upload of a file that changed since its parts were read.
+        guard case .success(let now) = FileIdentity.current(path: path), now == identity else {
+            try? await abort(record)
+            throw FileChangedError(message: "\(task.path) changed while it was uploading")
+        }
+        let parts = (1...plan.partCount).compactMap { done[$0] }
+        let result = try await uploader.budget.withPermit {
+            try await client.completeMultipartUpload(
+                bucket: location.bucket, key: task.key, uploadID: record.uploadID, parts: parts)
+        }
+        try await store.removeMultipartUpload(id: rowID)
+        // Record the ETag listings will show: some stores list a multipart object with another
+        // ETag than CompleteMultipartUpload returned (rclone gives the whole file's MD5).
+        let head = try await uploader.budget.withPermit {
+            try await client.headObject(bucket: location.bucket, key: task.key)
+        }
+        guard let head, head.size == identity.size else {
+            throw SyncError(.failed, "\(task.key) has the wrong size after CompleteMultipartUpload")
+        }
+        return (head.eTag.isEmpty ? result.eTag : head.eTag, plan.partSize)
+    }
+
+    /// Finds an upload recorded for this key: continues it if it was started for this exact file,
+    /// aborts it otherwise. Returns the upload and the parts both the database and the server have.
+    func reconcile(task: TaskRecord, path: String, identity: FileIdentity, plan: PartPlan) async throws
+        -> (MultipartUploadRecord?, [Int: UploadedPart])
+    {
+        let records = try await store.multipartUploads(
+            endpoint: uploader.endpoint, bucket: location.bucket, key: task.key)
+        var chosen: MultipartUploadRecord?
+        for record in records {
+            if chosen == nil
+                && record.matches(
+                    identity, partSize: plan.partSize, checksumAlgorithm: uploader.checksumAlgorithm.rawValue)
+            {
+                chosen = record
+            } else {
+                uploader.logger.info(
+                    "aborting an upload started for another version of the file",
+                    metadata: ["key": "\(task.key)", "upload_id": "\(record.uploadID)"])
+                try await abort(record)
+            }
+        }
+        guard let record = chosen, let rowID = record.id else { return (nil, [:]) }
+        if record.jobID != uploader.jobID { try await store.adoptMultipartUpload(id: rowID, jobID: uploader.jobID) }
+        let serverParts: [UploadedPart]
+        do {
+            serverParts = try await uploader.budget.withPermit {
+                try await client.listParts(bucket: location.bucket, key: task.key, uploadID: record.uploadID)
+            }
+        } catch let error as S3ServiceError where error.code == "NoSuchUpload" {
+            // Completed, aborted or expired on the server: start over.
+            try await store.removeMultipartUpload(id: rowID)
+            return (nil, [:])
+        }
+        let onServer = Dictionary(serverParts.map { ($0.partNumber, $0) }, uniquingKeysWith: { first, _ in first })
+        var done: [Int: UploadedPart] = [:]
+        var stale: [Int] = []
+        for part in try await store.parts(uploadRowID: rowID) {
+            let expected = plan.range(ofPart: part.partNumber).length
+            if let server = onServer[part.partNumber], server.eTag == part.eTag, server.size == part.size,
+                part.size == expected
+            {
+                var checksum: Checksum?
+                if let name = part.checksumAlgorithm, let algorithm = ChecksumAlgorithm(rawValue: name),
+                    let value = part.checksum, let digest = Data(base64Encoded: value)
+                {
+                    checksum = Checksum(algorithm: algorithm, digest: Array(digest))
+                }
+                done[part.partNumber] = UploadedPart(
+                    partNumber: part.partNumber, eTag: part.eTag, size: part.size, checksum: checksum)
+            } else {
+                stale.append(part.partNumber)
+            }
+        }
+        try await store.removeParts(uploadRowID: rowID, numbers: stale)
+        return (record, done)
+    }
+
+    /// Uploads parts concurrently within the shared request budget, recording each as it lands.
+    func uploadParts(
+        _ numbers: [Int], of task: TaskRecord, path: String, plan: PartPlan, uploadID: String, rowID: Int64
+    ) async throws -> [UploadedPart] {
+        let algorithm = uploader.checksumAlgorithm
+        let window = max(1, uploader.budget.capacity)
+        return try await withThrowingTaskGroup(of: UploadedPart.self) { group in
+            var results: [UploadedPart] = []
+            var next = 0
+            func startNext() {
+                guard next < numbers.count else { return }
+                let number = numbers[next]
+                next += 1
+                group.addTask {
+                    let range = plan.range(ofPart: number)
+                    let body = S3RequestBody.file(FileSlice(path: path, offset: range.offset, length: range.length))
+                    let checksum = try await client.checksum(of: body, algorithm: algorithm)
+                    let part = try await uploader.budget.withPermit {
+                        try await client.uploadPart(
+                            bucket: location.bucket, key: task.key, uploadID: uploadID, partNumber: number, body: body,
+                            checksum: checksum)
+                    }
+                    try await store.recordPart(
+                        PartRecord(
+                            uploadRowID: rowID, partNumber: number, size: range.length, eTag: part.eTag,
+                            checksumAlgorithm: part.checksum?.algorithm.rawValue, checksum: part.checksum?.base64))
+                    return part
+                }
+            }
+            for _ in 0..<min(window, numbers.count) { startNext() }
+            while let part = try await group.next() {
+                results.append(part)
+                startNext()
+            }
+            return results
+        }
+    }
+
+    /// Aborts an upload on the server and forgets it.
+    func abort(_ record: MultipartUploadRecord) async throws {
+        try await uploader.budget.withPermit {
+            try await client.abortMultipartUpload(bucket: record.bucket, key: record.key, uploadID: record.uploadID)
+        }
+        if let id = record.id { try await store.removeMultipartUpload(id: id) }
+    }
+}

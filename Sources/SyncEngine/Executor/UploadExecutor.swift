@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import S3Client
+
+/// Runs a job's pending uploads through the shared request budget: a bounded task group over
+/// files, each file a single PUT or a multipart upload whose parts share the same budget.
+struct UploadExecutor: Sendable {
+    let uploader: FileUploader
+    let store: JobStore
+    let recorder: CompletionRecorder
+    let sourceRoot: String
+    let observer: any SyncObserver
+
+    var options: SyncOptions { uploader.options }
+    var progress: TransferProgress { uploader.progress }
+
+    /// Uploads every pending file of the job; files that keep changing are retried and finally
+    /// marked `changed`.
+    func run(jobID: Int64, resumableKeys: Set<String>) async throws {
+        var changed: [TaskRecord] = []
+        // Uploads an earlier run had started come first, so their parts are reused.
+        if !resumableKeys.isEmpty {
+            changed += try await runPending(jobID: jobID, only: { resumableKeys.contains($0.key) })
+        }
+        changed += try await runPending(jobID: jobID, only: { _ in true })
+        var attempt = 1
+        while !changed.isEmpty && attempt < options.changedFileAttempts {
+            attempt += 1
+            try await Task.sleep(for: .milliseconds(500))
+            changed = try await runBatch(changed)
+        }
+        for var task in changed {
+            task.state = .changed
+            progress.update { $0.changedFiles += 1 }
+            observer.handle(.failed(path: task.path, reason: task.error ?? "changed while uploading"))
+            try await recorder.add(task: task, record: nil)
+        }
+        try await recorder.flush()
+    }
+
+    /// Pages through pending upload tasks; returns those whose file changed while uploading.
+    func runPending(jobID: Int64, only include: @Sendable (TaskRecord) -> Bool) async throws -> [TaskRecord] {
+        var changed: [TaskRecord] = []
+        var lastID: Int64 = 0
+        while true {
+            let page = try await store.pendingTasks(jobID: jobID, kind: .upload, after: lastID, limit: 1000)
+            guard let last = page.last?.id else { break }
+            lastID = last
+            changed += try await runBatch(page.filter(include))
+        }
+        return changed
+    }
+
+    /// Uploads a batch with at most `concurrency` files in flight.
+    func runBatch(_ tasks: [TaskRecord]) async throws -> [TaskRecord] {
+        guard !tasks.isEmpty else { return [] }
+        let window = max(1, options.concurrency)
+        return try await withThrowingTaskGroup(of: TaskRecord?.self) { group in
+            var changed: [TaskRecord] = []
+            var next = 0
+            func startNext() {
+                guard next < tasks.count else { return }
+                let task = tasks[next]
+                next += 1
+                group.addTask { try await process(task) }
+            }
+            for _ in 0..<min(window, tasks.count) { startNext() }
+            while let result = try await group.next() {
+                if let result { changed.append(result) }
+                startNext()
+            }
+            return changed
+        }
+    }
+
+    /// Uploads one file and records the outcome; returns the task when it must be tried again.
+    func process(_ task: TaskRecord) async throws -> TaskRecord? {
+        var task = task
+        task.attempts += 1
+        let path = sourceRoot == "/" ? "/" + task.path : sourceRoot + "/" + task.path
+        let outcome = try await uploader.upload(task, absolutePath: path)
+        switch outcome {
+        case .uploaded(let record):
+            task.state = .done
+            task.error = nil
+            task.size = record.size
+            task.mtimeNanoseconds = record.mtimeNanoseconds
+            task.inode = record.inode
+            progress.update {
+                $0.uploadedFiles += 1
+                $0.uploadedBytes += record.size
+            }
+            observer.handle(.uploaded(path: task.path, key: task.key, size: record.size))
+            try await recorder.add(task: task, record: record)
+            return nil
+        case .vanished:
+            task.state = .vanished
+            task.error = "the file disappeared before it could be uploaded"
+            progress.update { $0.vanishedFiles += 1 }
+            observer.handle(.warning(path: task.path, reason: "disappeared before it could be uploaded; skipped"))
+            try await recorder.add(task: task, record: nil)
+            return nil
+        case .failed(let message):
+            task.state = .failed
+            task.error = message
+            progress.update { $0.failedFiles += 1 }
+            observer.handle(.failed(path: task.path, reason: message))
+            try await recorder.add(task: task, record: nil)
+            return nil
+        case .changed(let message):
+            task.error = message
+            uploader.logger.info("file changed while uploading; will retry", metadata: ["path": "\(task.path)"])
+            return task
+        }
+    }
+}

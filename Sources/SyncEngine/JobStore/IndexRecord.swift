@@ -1,0 +1,39 @@
+import GRDB
+
+/// What s3sync uploaded to a key: the file's size and mtime at that moment and the ETag the store
+/// gave back, so a later run decides "unchanged" without reading the file or asking the store.
+public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "objectIndex"
+
+    public var endpoint: String
+    public var bucket: String
+    public var key: String
+    public var size: Int64
+    public var mtimeNanoseconds: Int64
+    public var inode: Int64
+    public var eTag: String
+    /// Hex MD5 of the content, when it was computed (`--checksum`).
+    public var md5: String?
+    /// The part size of a multipart upload, 0 for a single PUT.
+    public var partSize: Int64
+    /// Hex MD5 of each part's MD5 concatenated (the multipart ETag without `-N`), when computed.
+    public var multipartMD5: String?
+    public var uploadedAt: Double
+
+    public init(
+        endpoint: String, bucket: String, key: String, identity: FileIdentity, eTag: String, md5: String?,
+        partSize: Int64, multipartMD5: String?, uploadedAt: Double
+    ) {
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.key = key
+        self.size = identity.size
+        self.mtimeNanoseconds = identity.mtimeNanoseconds
+        self.inode = Int64(bitPattern: identity.inode)
+        self.eTag = eTag
+        self.md5 = md5
+        self.partSize = partSize
+        self.multipartMD5 = multipartMD5
+        self.uploadedAt = uploadedAt
+    }
+}

@@ -1,0 +1,73 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An exclusive lock for one source and destination, so overlapping runs (cron starting a push
+/// while the last one still runs) do not both work on the same job. Held with `flock`, so the
+/// kernel releases it when the holder dies, even by SIGKILL: a lock is never stale.
+public final class JobLock: Sendable {
+    /// Who holds a lock, written into the lock file.
+    public struct Holder: Codable, Sendable, Hashable {
+        public var pid: Int32
+        public var host: String
+        public var startedAt: String
+        public var command: String
+    }
+
+    let descriptor: Int32
+    public let path: String
+
+    /// Takes the lock or throws ``SyncError`` (locked) naming the holder.
+    /// - Parameter directory: where lock files live (next to the state database).
+    public init(directory: String, identity: String, description: String) throws(SyncError) {
+        let digest = SHA256.hash(data: Array(identity.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let lockDirectory = directory + "/locks"
+        do {
+            try FileManager.default.createDirectory(
+                atPath: lockDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw SyncError(
+                .configuration, "cannot create the lock directory \(lockDirectory): \(error.localizedDescription)")
+        }
+        let path = lockDirectory + "/\(digest).lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw SyncError(.configuration, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let holder = Self.readHolder(fd)
+            close(fd)
+            var message = "another s3sync run is already working on \(description)"
+            if let holder {
+                message += " (pid \(holder.pid) on \(holder.host), started \(holder.startedAt): \(holder.command))"
+            }
+            message += "; wait for it to finish or stop it, then run again"
+            throw SyncError(.locked, message)
+        }
+        let holder = Holder(
+            pid: getpid(), host: ProcessInfo.processInfo.hostName,
+            startedAt: ISO8601DateFormatter().string(from: Date()),
+            command: CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
+        if let data = try? JSONEncoder().encode(holder) {
+            _ = ftruncate(fd, 0)
+            _ = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        }
+        self.descriptor = fd
+        self.path = path
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+
+    static func readHolder(_ fd: Int32) -> Holder? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = pread(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { return nil }
+        return try? JSONDecoder().decode(Holder.self, from: Data(buffer[0..<count]))
+    }
+}

@@ -1,0 +1,44 @@
+import GRDB
+
+extension JobStore {
+    /// Records a new job and returns it with its id.
+    public func createJob(_ job: JobRecord) async throws -> JobRecord {
+        try await writer.write { db in
+            var job = job
+            try job.insert(db)
+            return job
+        }
+    }
+
+    public func job(id: Int64) async throws -> JobRecord? {
+        try await writer.read { db in try JobRecord.fetchOne(db, key: id) }
+    }
+
+    /// Saves a job's state and counters.
+    public func updateJob(_ job: JobRecord) async throws {
+        try await writer.write { db in try job.update(db) }
+    }
+
+    /// The most recent jobs, newest first.
+    public func recentJobs(limit: Int = 20) async throws -> [JobRecord] {
+        try await writer.read { db in
+            try JobRecord.order(Column("id").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// Unfinished jobs, newest first; for one source and destination when given.
+    public func unfinishedJobs(
+        source: String? = nil, endpoint: String? = nil, location: S3Location? = nil
+    ) async throws -> [JobRecord] {
+        try await writer.read { db in
+            var request = JobRecord.filter(
+                [JobRecord.State.planning, .running, .failed, .interrupted].map(\.rawValue).contains(Column("state")))
+            if let source { request = request.filter(Column("source") == source) }
+            if let endpoint { request = request.filter(Column("endpoint") == endpoint) }
+            if let location {
+                request = request.filter(Column("bucket") == location.bucket && Column("prefix") == location.prefix)
+            }
+            return try request.order(Column("id").desc).fetchAll(db)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import GRDB
+
+extension JobStore {
+    /// Records a started multipart upload before any part is sent, so a crash leaves it findable.
+    public func insertMultipartUpload(_ upload: MultipartUploadRecord) async throws -> MultipartUploadRecord {
+        try await writer.write { db in
+            var upload = upload
+            try upload.insert(db)
+            return upload
+        }
+    }
+
+    /// Uploads recorded for a key, newest first.
+    public func multipartUploads(endpoint: String, bucket: String, key: String) async throws -> [MultipartUploadRecord]
+    {
+        try await writer.read { db in
+            try MultipartUploadRecord.filter(
+                Column("endpoint") == endpoint && Column("bucket") == bucket && Column("key") == key
+            )
+            .order(Column("id").desc).fetchAll(db)
+        }
+    }
+
+    /// Uploads recorded under a destination (all jobs), oldest first.
+    public func multipartUploads(endpoint: String, location: S3Location) async throws -> [MultipartUploadRecord] {
+        try await writer.read { db in
+            try MultipartUploadRecord.filter(
+                Column("endpoint") == endpoint && Column("bucket") == location.bucket
+                    && Column("key").like(Self.likePattern(location.prefix), escape: "\\")
+            )
+            .order(Column("id")).fetchAll(db)
+        }
+    }
+
+    /// Uploads a job started.
+    public func multipartUploads(jobID: Int64) async throws -> [MultipartUploadRecord] {
+        try await writer.read { db in
+            try MultipartUploadRecord.filter(Column("jobID") == jobID).order(Column("id")).fetchAll(db)
+        }
+    }
+
+    /// Hands an upload to another job (a push continuing an earlier, unfinished one).
+    public func adoptMultipartUpload(id: Int64, jobID: Int64) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE multipartUpload SET jobID = ? WHERE id = ?", arguments: [jobID, id])
+        }
+    }
+
+    /// Records a finished part.
+    public func recordPart(_ part: PartRecord) async throws {
+        try await writer.write { db in try part.save(db) }
+    }
+
+    /// The parts recorded for an upload, by number.
+    public func parts(uploadRowID: Int64) async throws -> [PartRecord] {
+        try await writer.read { db in
+            try PartRecord.filter(Column("uploadRowID") == uploadRowID).order(Column("partNumber")).fetchAll(db)
+        }
+    }
+
+    /// Forgets a part (the server did not have it).
+    public func removeParts(uploadRowID: Int64, numbers: [Int]) async throws {
+        guard !numbers.isEmpty else { return }
+        try await writer.write { db in
+            _ = try PartRecord.filter(Column("uploadRowID") == uploadRowID && numbers.contains(Column("partNumber")))
+                .deleteAll(db)
+        }
+    }
+
+    /// Forgets an upload and its parts (completed or aborted).
+    public func removeMultipartUpload(id: Int64) async throws {
+        try await writer.write { db in
+            _ = try MultipartUploadRecord.deleteOne(db, key: id)
+        }
+    }
+
+    static func likePattern(_ prefix: String) -> String {
+        var escaped = ""
+        for character in prefix {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped + "%"
+    }
+}

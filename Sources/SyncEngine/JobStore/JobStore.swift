@@ -1,0 +1,216 @@
+import Foundation
+import GRDB
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The state database: jobs, their tasks, multipart uploads with their finished parts, and the
+/// index of uploaded objects. One SQLite file in WAL mode, created `0600` in a `0700` directory;
+/// it holds no secrets.
+///
+/// ```swift
+/// let store = try JobStore(path: JobStore.defaultPath(environment: env))
+/// let job = try await store.createJob(record)
+/// ```
+public struct JobStore: Sendable {
+    /// `PRAGMA application_id` of s3sync state files ("S3SY").
+    static let applicationID: Int32 = 0x5333_5359
+
+    let writer: any DatabaseWriter
+    public let path: String
+
+    /// Opens (creating if needed) the state database at `path`.
+    /// - Throws: ``SyncError`` (configuration) when the directory cannot be created or written, the
+    ///   file is not an s3sync state database, or it is corrupt. The file is never replaced.
+    public init(path: String) throws(SyncError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+        } catch {
+            throw SyncError(
+                .configuration,
+                "cannot create the state directory \(directory): \(Self.reason(error)). Pass --state PATH (or S3SYNC_STATE) to put the state database elsewhere"
+            )
+        }
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd < 0 && errno != EEXIST {
+                let code = errno
+                throw SyncError(
+                    .configuration,
+                    "cannot create the state database \(path): \(String(cString: strerror(code))). Pass --state PATH (or S3SYNC_STATE) to put it elsewhere"
+                )
+            }
+            if fd >= 0 { close(fd) }
+        } else if access(path, R_OK | W_OK) != 0 {
+            let code = errno
+            throw SyncError(
+                .configuration,
+                "cannot open the state database \(path) for writing: \(String(cString: strerror(code))). Pass --state PATH to use another"
+            )
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.label = "s3sync.state"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrate(pool, path: path)
+            self.writer = pool
+        } catch let error as SyncError {
+            throw error
+        } catch {
+            throw SyncError(
+                .configuration,
+                "the state file \(path) cannot be used: \(Self.reason(error)). It was left untouched; move it aside or pass --state PATH to use another"
+            )
+        }
+        self.path = path
+    }
+
+    /// An in-memory store, for tests.
+    public static func inMemory() throws -> JobStore {
+        try JobStore(writer: DatabaseQueue())
+    }
+
+    init(writer: any DatabaseWriter) throws {
+        try Self.migrate(writer, path: ":memory:")
+        self.writer = writer
+        self.path = ":memory:"
+    }
+
+    /// `--state`, else `S3SYNC_STATE`, else `$XDG_STATE_HOME/s3sync/state.db`, else
+    /// `~/.local/state/s3sync/state.db`.
+    public static func defaultPath(environment: [String: String]) -> String {
+        if let path = environment["S3SYNC_STATE"], !path.isEmpty { return path }
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/s3sync/state.db" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.local/state/s3sync/state.db"
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_NOTADB: return "it is not an SQLite database (or is encrypted or corrupt)"
+            case .SQLITE_CORRUPT: return "the database is corrupt (\(error.message ?? ""))"
+            case .SQLITE_FULL: return "the disk is full"
+            case .SQLITE_READONLY: return "it is read-only"
+            case .SQLITE_CANTOPEN:
+                return "it cannot be opened (\(error.message ?? "check the directory's permissions"))"
+            case .SQLITE_IOERR: return "I/O error (\(error.message ?? ""))"
+            default: return error.message ?? "\(error)"
+            }
+        }
+        if let error = error as? CocoaError, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return underlying.localizedDescription
+        }
+        return (error as NSError).localizedDescription
+    }
+
+    static func migrate(_ writer: any DatabaseWriter, path: String) throws {
+        try writer.write { db in
+            let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+            if applicationID == 0 && !tables.isEmpty && !tables.contains("grdb_migrations") {
+                throw SyncError(
+                    .configuration,
+                    "the state file \(path) is an SQLite database of another program (tables: \(tables.prefix(5).joined(separator: ", "))). It was left untouched; pass --state PATH to use another"
+                )
+            }
+            if applicationID != 0 && applicationID != applicationID_ {
+                throw SyncError(
+                    .configuration,
+                    "the state file \(path) belongs to another program (application id \(applicationID)). It was left untouched; pass --state PATH to use another"
+                )
+            }
+        }
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: "PRAGMA application_id = \(applicationID_)")
+            try db.create(table: "job") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("source", .text).notNull()
+                t.column("endpoint", .text).notNull()
+                t.column("bucket", .text).notNull()
+                t.column("prefix", .text).notNull()
+                t.column("options", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("createdAt", .double).notNull()
+                t.column("updatedAt", .double).notNull()
+                t.column("finishedAt", .double)
+                for column in [
+                    "plannedUploads", "plannedBytes", "plannedDeletes", "skippedFiles", "uploadedFiles",
+                    "uploadedBytes",
+                    "deletedFiles", "failedFiles", "changedFiles", "warnings", "runs",
+                ] {
+                    t.column(column, .integer).notNull().defaults(to: 0)
+                }
+                t.column("lastError", .text)
+            }
+            try db.create(index: "jobDestination", on: "job", columns: ["endpoint", "bucket", "prefix", "source"])
+            try db.create(table: "task") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("jobID", .integer).notNull().references("job", onDelete: .cascade)
+                t.column("kind", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("mtimeNanoseconds", .integer).notNull()
+                t.column("inode", .integer).notNull()
+                t.column("reason", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("error", .text)
+            }
+            try db.create(index: "taskByJobState", on: "task", columns: ["jobID", "state", "id"])
+            try db.create(table: "multipartUpload") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("jobID", .integer).references("job", onDelete: .setNull)
+                t.column("endpoint", .text).notNull()
+                t.column("bucket", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("uploadID", .text).notNull().unique()
+                t.column("path", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("mtimeNanoseconds", .integer).notNull()
+                t.column("inode", .integer).notNull()
+                t.column("partSize", .integer).notNull()
+                t.column("checksumAlgorithm", .text).notNull()
+                t.column("createdAt", .double).notNull()
+            }
+            try db.create(index: "multipartUploadByKey", on: "multipartUpload", columns: ["endpoint", "bucket", "key"])
+            try db.create(table: "uploadPart") { t in
+                t.column("uploadRowID", .integer).notNull().references("multipartUpload", onDelete: .cascade)
+                t.column("partNumber", .integer).notNull()
+                t.column("size", .integer).notNull()
+                t.column("eTag", .text).notNull()
+                t.column("checksumAlgorithm", .text)
+                t.column("checksum", .text)
+                t.primaryKey(["uploadRowID", "partNumber"])
+            }
+            try db.create(table: "objectIndex", options: [.withoutRowID]) { t in
+                t.column("endpoint", .text).notNull()
+                t.column("bucket", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("mtimeNanoseconds", .integer).notNull()
+                t.column("inode", .integer).notNull()
+                t.column("eTag", .text).notNull()
+                t.column("md5", .text)
+                t.column("partSize", .integer).notNull()
+                t.column("multipartMD5", .text)
+                t.column("uploadedAt", .double).notNull()
+                t.primaryKey(["endpoint", "bucket", "key"])
+            }
+        }
+        try migrator.migrate(writer)
+    }
+}
+
+private let applicationID_ = JobStore.applicationID

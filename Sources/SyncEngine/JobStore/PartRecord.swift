@@ -1,0 +1,25 @@
+import GRDB
+
+/// A finished part of a multipart upload.
+public struct PartRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "uploadPart"
+
+    public var uploadRowID: Int64
+    public var partNumber: Int
+    public var size: Int64
+    public var eTag: String
+    /// The flexible checksum sent with the part: algorithm name and base64 digest.
+    public var checksumAlgorithm: String?
+    public var checksum: String?
+
+    public init(
+        uploadRowID: Int64, partNumber: Int, size: Int64, eTag: String, checksumAlgorithm: String?, checksum: String?
+    ) {
+        self.uploadRowID = uploadRowID
+        self.partNumber = partNumber
+        self.size = size
+        self.eTag = eTag
+        self.checksumAlgorithm = checksumAlgorithm
+        self.checksum = checksum
+    }
+}

@@ -1,0 +1,261 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Walks the source directory in S3 key order (UTF-8 bytes of the relative path), holding only
+/// the directories on the current path in memory.
+///
+/// A walker visits a directory as a unit, but S3 orders `a-b` before `a/b` before `a0`; so each
+/// directory's entries are sorted by their key bytes with a directory's name compared as `name/`.
+/// Symlinks are followed (with loop detection) unless `followSymlinks` is off; FIFOs, sockets and
+/// devices are reported and skipped; names that are not UTF-8 are reported as failures.
+public struct LocalWalker: Sequence, IteratorProtocol {
+    public enum Entry: Sendable {
+        case file(LocalFile)
+        case problem(LocalProblem)
+    }
+
+    struct DirectoryEntry {
+        let name: String
+        let sortKey: [UInt8]
+        let isDirectory: Bool
+        let isSymlink: Bool
+    }
+
+    struct Frame {
+        let relativePrefix: String
+        let absolutePath: String
+        let entries: [DirectoryEntry]
+        var index: Int
+        let identity: DirectoryIdentity
+    }
+
+    struct DirectoryIdentity: Hashable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    public let root: String
+    public let followSymlinks: Bool
+    let filter: PathFilter
+    var stack: [Frame] = []
+    var pending: [Entry] = []
+    var ancestors: Set<DirectoryIdentity> = []
+
+    /// - Throws: ``SyncError`` (configuration) when the root is missing, not a directory or unreadable.
+    public init(root: String, followSymlinks: Bool = true, filter: PathFilter = PathFilter([])) throws(SyncError) {
+        var root = root
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        self.root = root
+        self.followSymlinks = followSymlinks
+        self.filter = filter
+        var info = stat()
+        guard stat(root, &info) == 0 else {
+            let code = errno
+            throw SyncError(
+                .configuration,
+                code == ENOENT
+                    ? "source directory \(root) does not exist"
+                    : "cannot access source directory \(root): \(String(cString: strerror(code)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw SyncError(.configuration, "source \(root) is not a directory: s3sync push takes a directory")
+        }
+        let identity = DirectoryIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        switch Self.readDirectory(root, relativePrefix: "", followSymlinks: followSymlinks) {
+        case .success(let entries):
+            stack = [Frame(relativePrefix: "", absolutePath: root, entries: entries.0, index: 0, identity: identity)]
+            pending = entries.1
+            ancestors = [identity]
+        case .failure(let reason):
+            throw SyncError(.configuration, "cannot read source directory \(root): \(reason)")
+        }
+    }
+
+    public mutating func next() -> Entry? {
+        while true {
+            if !pending.isEmpty { return pending.removeFirst() }
+            guard var frame = stack.popLast() else { return nil }
+            guard frame.index < frame.entries.count else {
+                ancestors.remove(frame.identity)
+                continue
+            }
+            let entry = frame.entries[frame.index]
+            frame.index += 1
+            stack.append(frame)
+            let relativePath = frame.relativePrefix + entry.name
+            let absolutePath = frame.absolutePath == "/" ? "/" + entry.name : frame.absolutePath + "/" + entry.name
+            if entry.isDirectory {
+                if filter.excludesDirectory(relativePath) { continue }
+                var info = stat()
+                guard stat(absolutePath, &info) == 0 else {
+                    return .problem(
+                        LocalProblem(
+                            path: relativePath + "/",
+                            reason: "cannot stat directory: \(String(cString: strerror(errno)))",
+                            severity: .failure))
+                }
+                let identity = DirectoryIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+                if ancestors.contains(identity) {
+                    return .problem(
+                        LocalProblem(
+                            path: relativePath + "/",
+                            reason: "symbolic link loop: it leads back to a directory above it; skipped",
+                            severity: .warning))
+                }
+                switch Self.readDirectory(
+                    absolutePath, relativePrefix: relativePath + "/", followSymlinks: followSymlinks)
+                {
+                case .success(let (entries, problems)):
+                    ancestors.insert(identity)
+                    stack.append(
+                        Frame(
+                            relativePrefix: relativePath + "/", absolutePath: absolutePath, entries: entries, index: 0,
+                            identity: identity))
+                    pending.append(contentsOf: problems)
+                case .failure(let reason):
+                    return .problem(
+                        LocalProblem(
+                            path: relativePath + "/", reason: "cannot read directory: \(reason)", severity: .failure))
+                }
+                continue
+            }
+            guard filter.includes(relativePath) else { continue }
+            var info = stat()
+            guard stat(absolutePath, &info) == 0 else {
+                let code = errno
+                if code == ENOENT && entry.isSymlink {
+                    return .problem(
+                        LocalProblem(path: relativePath, reason: "broken symbolic link; skipped", severity: .warning))
+                }
+                if code == ENOENT { continue }  // deleted since the directory was read
+                return .problem(
+                    LocalProblem(
+                        path: relativePath, reason: "cannot stat: \(String(cString: strerror(code)))",
+                        severity: .failure))
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                if (info.st_mode & S_IFMT) == S_IFDIR { continue }  // became a directory since it was read
+                return .problem(
+                    LocalProblem(
+                        path: relativePath, reason: "not a regular file (\(Self.kindName(info.st_mode))); skipped",
+                        severity: .warning))
+            }
+            return .file(LocalFile(relativePath: relativePath, absolutePath: absolutePath, stat: FileIdentity(info)))
+        }
+    }
+
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "FIFO"
+        case S_IFSOCK: return "socket"
+        case S_IFCHR: return "character device"
+        case S_IFBLK: return "block device"
+        case S_IFLNK: return "symbolic link"
+        default: return "special file"
+        }
+    }
+
+    enum ReadResult {
+        case success(([DirectoryEntry], [Entry]))
+        case failure(String)
+    }
+
+    /// Reads and sorts one directory's entries; reports names and kinds that cannot be uploaded.
+    static func readDirectory(_ path: String, relativePrefix: String, followSymlinks: Bool) -> ReadResult {
+        guard let directory = opendir(path) else { return .failure(String(cString: strerror(errno))) }
+        defer { closedir(directory) }
+        var entries: [DirectoryEntry] = []
+        var problems: [Entry] = []
+        while let pointer = readdir(directory) {
+            let type = pointer.pointee.d_type
+            let nameBytes = withUnsafeBytes(of: pointer.pointee.d_name) { raw -> [UInt8] in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                let length = bytes.firstIndex(of: 0) ?? bytes.count
+                return Array(bytes[0..<length])
+            }
+            if nameBytes == [UInt8(ascii: ".")] || nameBytes == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
+            guard let name = String(validating: nameBytes, as: UTF8.self) else {
+                problems.append(
+                    .problem(
+                        LocalProblem(
+                            path: relativePrefix + Self.escaped(nameBytes),
+                            reason: "the name is not valid UTF-8, so it cannot be an S3 key; rename it",
+                            severity: .failure)))
+                continue
+            }
+            var isDirectory = type == DT_DIR
+            var isSymlink = type == DT_LNK
+            if type == DT_UNKNOWN || type == DT_LNK {
+                var info = stat()
+                if lstat(path + "/" + name, &info) == 0 {
+                    isSymlink = (info.st_mode & S_IFMT) == S_IFLNK
+                    isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+                }
+                if isSymlink {
+                    guard followSymlinks else { continue }
+                    if stat(path + "/" + name, &info) == 0 {
+                        isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+                    }
+                }
+            }
+            var sortKey = nameBytes
+            if isDirectory { sortKey.append(UInt8(ascii: "/")) }
+            entries.append(DirectoryEntry(name: name, sortKey: sortKey, isDirectory: isDirectory, isSymlink: isSymlink))
+        }
+        entries.sort { $0.sortKey.lexicographicallyPrecedes($1.sortKey) }
+        return .success((entries, problems))
+    }
+
+    /// The name with bytes that are not UTF-8 shown as `\xNN`.
+    static func escaped(_ bytes: [UInt8]) -> String {
+        var result = ""
+        var index = 0
+        outer: while index < bytes.count {
+            for length in 1...4 where index + length <= bytes.count {
+                if let text = String(validating: bytes[index..<(index + length)], as: UTF8.self) {
+                    result += text
+                    index += length
+                    continue outer
+                }
+            }
+            result += "\\x" + String(bytes[index], radix: 16, uppercase: true).leftPadded(2)
+            index += 1
+        }
+        return result
+    }
+}
+
+extension FileIdentity {
+    init(_ info: stat) {
+        self.init(
+            size: Int64(info.st_size),
+            mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+            inode: UInt64(info.st_ino), device: UInt64(info.st_dev))
+    }
+
+    /// The identity of the file at `path` now, or the errno when it cannot be stat'ed.
+    public static func current(path: String) -> Result<FileIdentity, StatError> {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .failure(StatError(code: errno)) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { return .failure(StatError(code: EISDIR)) }
+        return .success(FileIdentity(info))
+    }
+}
+
+/// A failed `stat`.
+public struct StatError: Error, Sendable {
+    public let code: Int32
+    public var vanished: Bool { code == ENOENT || code == ENOTDIR }
+    public var description: String { String(cString: strerror(code)) }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,23 @@
+/// Something a run reports as it happens, for the progress display and logs.
+public enum SyncEvent: Sendable {
+    /// A `--dry-run` decision.
+    case wouldUpload(path: String, key: String, size: Int64, reason: String)
+    case wouldDelete(key: String)
+    case uploaded(path: String, key: String, size: Int64)
+    case deleted(key: String)
+    /// Skipped on purpose; shown as a warning.
+    case warning(path: String, reason: String)
+    /// A file that could not be uploaded or a key that could not be deleted.
+    case failed(path: String, reason: String)
+    /// A notice for the operator (continuing an upload, refusing deletes, ...).
+    case notice(String)
+}
+
+/// Receives a run's events and shows its progress.
+public protocol SyncObserver: Sendable {
+    func handle(_ event: SyncEvent)
+    /// Called about ten times a second while the run works.
+    func tick(_ progress: TransferProgress.Snapshot)
+    /// Called once when the run ends, before the report is printed.
+    func finish(_ progress: TransferProgress.Snapshot)
+}

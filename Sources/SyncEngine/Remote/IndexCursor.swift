@@ -1,0 +1,42 @@
+/// Walks the index records under a destination in key order, a page at a time, alongside the
+/// planner's merge.
+struct IndexCursor {
+    let store: JobStore?
+    let endpoint: String
+    let location: S3Location
+    var page: [IndexRecord] = []
+    var position = 0
+    var exhausted = false
+    var lastKey: String?
+
+    init(store: JobStore?, endpoint: String, location: S3Location) {
+        self.store = store
+        self.endpoint = endpoint
+        self.location = location
+        self.exhausted = store == nil
+    }
+
+    /// The record for exactly `key`, skipping records with smaller keys.
+    mutating func record(for key: String) async throws -> IndexRecord? {
+        while true {
+            if position >= page.count {
+                guard !exhausted, let store else { return nil }
+                page = try await store.indexRecords(endpoint: endpoint, location: location, after: lastKey)
+                position = 0
+                if page.count < 2000 { exhausted = true }
+                lastKey = page.last?.key
+                if page.isEmpty { return nil }
+            }
+            let candidate = page[position]
+            if candidate.key.utf8.lexicographicallyPrecedes(key.utf8) {
+                position += 1
+                continue
+            }
+            if candidate.key.utf8.elementsEqual(key.utf8) {
+                position += 1
+                return candidate
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+
+/// What `s3sync status` shows about a job: its state, its tasks by state, its failures and its
+/// open multipart uploads.
+public struct JobStatus: Sendable, Codable, Hashable {
+    public struct Tasks: Sendable, Codable, Hashable {
+        public var pending = 0
+        public var pendingBytes: Int64 = 0
+        public var done = 0
+        public var failed = 0
+        public var changed = 0
+        public var vanished = 0
+        public var pendingDeletes = 0
+    }
+
+    public struct OpenUpload: Sendable, Codable, Hashable {
+        public var key: String
+        public var uploadId: String
+        public var partsDone: Int
+        public var bytesDone: Int64
+        public var size: Int64
+    }
+
+    public var job: Int64
+    public var state: String
+    public var source: String
+    public var destination: String
+    public var endpoint: String
+    public var createdAt: String
+    public var updatedAt: String
+    public var runs: Int
+    public var plannedUploads: Int
+    public var plannedBytes: Int64
+    public var plannedDeletes: Int
+    public var skippedFiles: Int
+    public var uploadedFiles: Int
+    public var uploadedBytes: Int64
+    public var deletedFiles: Int
+    public var tasks: Tasks
+    public var failures: [RunReport.Failure]
+    public var openUploads: [OpenUpload]
+    public var lastError: String?
+
+    /// The status of one job, or of the most recent jobs.
+    public static func load(store: JobStore, jobID: Int64?, limit: Int = 10) async throws -> [JobStatus] {
+        let jobs: [JobRecord]
+        if let jobID {
+            guard let job = try await store.job(id: jobID) else {
+                throw SyncError(.usage, "there is no job \(jobID); `s3sync status` lists the jobs")
+            }
+            jobs = [job]
+        } else {
+            jobs = try await store.recentJobs(limit: limit)
+        }
+        var result: [JobStatus] = []
+        for job in jobs {
+            guard let id = job.id else { continue }
+            var tasks = Tasks()
+            for count in try await store.taskCounts(jobID: id) {
+                switch (count.kind, count.state) {
+                case (.upload, .pending):
+                    tasks.pending += count.count
+                    tasks.pendingBytes += count.bytes
+                case (.delete, .pending): tasks.pendingDeletes += count.count
+                case (_, .done): tasks.done += count.count
+                case (_, .failed): tasks.failed += count.count
+                case (_, .changed): tasks.changed += count.count
+                case (_, .vanished): tasks.vanished += count.count
+                }
+            }
+            var uploads: [OpenUpload] = []
+            for upload in try await store.multipartUploads(jobID: id) {
+                let parts = try await store.parts(uploadRowID: upload.id ?? 0)
+                uploads.append(
+                    OpenUpload(
+                        key: upload.key, uploadId: upload.uploadID, partsDone: parts.count,
+                        bytesDone: parts.reduce(0) { $0 + $1.size }, size: upload.size))
+            }
+            let formatter = ISO8601DateFormatter()
+            result.append(
+                JobStatus(
+                    job: id, state: job.state.rawValue, source: job.source, destination: job.destination.description,
+                    endpoint: job.endpoint,
+                    createdAt: formatter.string(from: Date(timeIntervalSince1970: job.createdAt)),
+                    updatedAt: formatter.string(from: Date(timeIntervalSince1970: job.updatedAt)), runs: job.runs,
+                    plannedUploads: job.plannedUploads, plannedBytes: job.plannedBytes,
+                    plannedDeletes: job.plannedDeletes,
+                    skippedFiles: job.skippedFiles, uploadedFiles: job.uploadedFiles, uploadedBytes: job.uploadedBytes,
+                    deletedFiles: job.deletedFiles, tasks: tasks,
+                    failures: try await store.problemTasks(jobID: id, limit: 20).map {
+                        .init(path: $0.path, error: $0.error ?? $0.state.rawValue)
+                    },
+                    openUploads: uploads, lastError: job.lastError))
+        }
+        return result
+    }
+
+    /// A few lines for a terminal.
+    public var text: String {
+        var lines = [
+            "job \(job): \(state)  \(source) → \(destination)",
+            "  started \(createdAt), updated \(updatedAt), \(runs) run\(runs == 1 ? "" : "s")",
+            "  planned: \(plannedUploads) uploads (\(ByteCount.format(plannedBytes))), \(plannedDeletes) deletes, \(skippedFiles) unchanged",
+            "  done: \(uploadedFiles) uploaded (\(ByteCount.format(uploadedBytes))), \(deletedFiles) deleted",
+        ]
+        if tasks.pending > 0 || tasks.pendingDeletes > 0 {
+            lines.append(
+                "  left: \(tasks.pending) uploads (\(ByteCount.format(tasks.pendingBytes))), \(tasks.pendingDeletes) deletes — run `s3sync resume \(job)`"
+            )
+        }
+        if tasks.failed > 0 || tasks.changed > 0 {
+            lines.append("  failed: \(tasks.failed), changed while uploading: \(tasks.changed)")
+        }
+        for failure in failures.prefix(10) { lines.append("    \(failure.path): \(failure.error)") }
+        for upload in openUploads {
+            lines.append(
+                "  open multipart upload: \(upload.key) — \(upload.partsDone) parts, \(ByteCount.format(upload.bytesDone)) of \(ByteCount.format(upload.size)) stored"
+            )
+        }
+        if let lastError, state != "completed" { lines.append("  last error: \(lastError)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// JSON with snake_case keys.
+    public static func json(_ statuses: [JobStatus], single: Bool) -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data: Data?
+        if single, let first = statuses.first {
+            data = try? encoder.encode(first)
+        } else {
+            data = try? encoder.encode(statuses)
+        }
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}

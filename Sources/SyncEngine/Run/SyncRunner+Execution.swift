@@ -1,0 +1,227 @@
+import Foundation
+import GRDB
+import Logging
+import S3Client
+
+extension SyncRunner {
+    /// Executes a planned job: uploads, then deletes when every upload went through; then
+    /// finishes it (completed or failed) or checkpoints it (interrupted).
+    func execute(
+        job: JobRecord, options: SyncOptions, progress: TransferProgress, started: Date, supersededJobs: Set<Int64>
+    ) async throws -> RunReport {
+        var job = job
+        guard let id = job.id else { throw SyncError(.failed, "job without id") }
+        job.runs += 1
+        job.state = .running
+        job.updatedAt = Date().timeIntervalSince1970
+        try await store.updateJob(job)
+
+        let counts = try await store.taskCounts(jobID: id)
+        let pendingDeletes = counts.filter { $0.kind == .delete && $0.state == .pending }.reduce(0) { $0 + $1.count }
+        if let maxDelete = options.maxDelete, pendingDeletes > maxDelete {
+            let message =
+                "refusing to run: it would delete \(pendingDeletes) objects under \(job.destination), more than --max-delete \(maxDelete). Nothing was uploaded or deleted; raise --max-delete if that is intended"
+            job.state = .failed
+            job.lastError = message
+            try await store.updateJob(job)
+            throw SyncError(.configuration, message)
+        }
+
+        let budget = RequestBudget(capacity: options.concurrency)
+        let recorder = CompletionRecorder(store: store)
+        let uploader = FileUploader(
+            client: client, store: store, jobID: id, endpoint: endpoint, location: job.destination, options: options,
+            budget: budget, progress: progress, logger: logger)
+        let executor = UploadExecutor(
+            uploader: uploader, store: store, recorder: recorder, sourceRoot: job.source, observer: observer)
+        let resumableKeys = Set(
+            try await store.multipartUploads(endpoint: endpoint, location: job.destination).map(\.key))
+        progress.update { $0.phase = "uploading" }
+        let observer = self.observer
+        let store = self.store
+        let deleter = DeleteExecutor(
+            client: client, store: store, endpoint: endpoint, location: job.destination, budget: budget,
+            progress: progress, observer: observer)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        observer.tick(progress.snapshot)
+                        try? await recorder.flushIfStale()
+                        try? await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                group.addTask {
+                    try await executor.run(jobID: id, resumableKeys: resumableKeys)
+                    guard pendingDeletes > 0 else { return }
+                    let problems = try await store.taskCounts(jobID: id).filter {
+                        $0.kind == .upload && ($0.state == .failed || $0.state == .changed)
+                    }.reduce(0) { $0 + $1.count }
+                    if problems == 0 {
+                        progress.update { $0.phase = "deleting" }
+                        try await deleter.run(jobID: id)
+                    } else {
+                        observer.handle(
+                            .notice(
+                                "not deleting \(pendingDeletes) remote objects: \(problems) files were not uploaded. Deletes run only after a clean pass; fix the failures and run again"
+                            ))
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            try? await Self.uncancellable { try await recorder.flush() }
+            return try await end(job: job, error: error, progress: progress, started: started)
+        }
+        try await Self.uncancellable { try await recorder.flush() }
+        return try await finish(job: job, progress: progress, started: started, supersededJobs: supersededJobs)
+    }
+
+    /// Ends a job whose tasks all ran: completed when nothing failed (then no multipart upload it
+    /// started is left open), failed otherwise.
+    func finish(job: JobRecord, progress: TransferProgress, started: Date, supersededJobs: Set<Int64>) async throws
+        -> RunReport
+    {
+        var job = job
+        let id = job.id ?? 0
+        let counts = try await store.taskCounts(jobID: id)
+        func count(_ state: TaskRecord.State, _ kind: TaskRecord.Kind? = nil) -> Int {
+            counts.filter { $0.state == state && (kind == nil || $0.kind == kind) }.reduce(0) { $0 + $1.count }
+        }
+        let failed = count(.failed)
+        let changed = count(.changed)
+        let pending = count(.pending)
+        let snapshot = progress.snapshot
+        if failed == 0 && changed == 0 && pending == 0 {
+            job.state = .completed
+            job.finishedAt = Date().timeIntervalSince1970
+            try await abortLeftoverUploads(jobIDs: supersededJobs.union([id]))
+        } else {
+            job.state = .failed
+        }
+        job.uploadedFiles += snapshot.uploadedFiles
+        job.uploadedBytes += snapshot.uploadedBytes
+        job.deletedFiles += snapshot.deletedFiles
+        job.failedFiles = failed
+        job.changedFiles = changed
+        job.updatedAt = Date().timeIntervalSince1970
+        try await store.updateJob(job)
+        var report = try await report(job: job, progress: snapshot, started: started)
+        report.status = job.state == .completed ? .completed : .failed
+        report.exitCode = job.state == .completed ? 0 : 1
+        return report
+    }
+
+    /// Ends a run that stopped early: interrupted (checkpointed, resumable) or failed with an error
+    /// that is rethrown for the exit code.
+    func end(job: JobRecord, error: any Error, progress: TransferProgress, started: Date) async throws -> RunReport {
+        var job = job
+        let mapped = Self.runError(error)
+        let interrupted = (mapped as? SyncError)?.kind == .interrupted || Task.isCancelled
+        let snapshot = progress.snapshot
+        job.uploadedFiles += snapshot.uploadedFiles
+        job.uploadedBytes += snapshot.uploadedBytes
+        job.deletedFiles += snapshot.deletedFiles
+        job.updatedAt = Date().timeIntervalSince1970
+        if interrupted {
+            // Planning that was cut short is redone by resume; otherwise continue where it stopped.
+            if job.state != .planning { job.state = .interrupted }
+            job.lastError = "interrupted"
+            try await Self.uncancellable { [job] in try await store.updateJob(job) }
+            var summary = try await Self.uncancellable { [job] in
+                try await self.report(job: job, progress: snapshot, started: started)
+            }
+            summary.status = .interrupted
+            summary.exitCode = 130
+            return summary
+        }
+        if job.state != .planning { job.state = .failed }
+        job.lastError = "\(mapped)"
+        try? await Self.uncancellable { [job] in try await store.updateJob(job) }
+        throw mapped
+    }
+
+    func report(job: JobRecord, progress: TransferProgress.Snapshot, started: Date) async throws -> RunReport {
+        var report = RunReport(job: job.id, status: .completed)
+        report.source = job.source
+        report.destination = job.destination.description
+        report.uploadedFiles = progress.uploadedFiles
+        report.uploadedBytes = progress.uploadedBytes
+        report.skippedFiles = job.skippedFiles
+        report.deletedFiles = progress.deletedFiles
+        report.plannedUploads = job.plannedUploads
+        report.plannedBytes = job.plannedBytes
+        report.plannedDeletes = job.plannedDeletes
+        report.vanishedFiles = progress.vanishedFiles
+        report.warnings = job.warnings + progress.vanishedFiles
+        report.resumedBytes = progress.resumedBytes
+        let statistics = client.retryStatistics
+        report.requests = statistics.attempts
+        report.retries = statistics.retries
+        report.throttles = statistics.throttles
+        if let id = job.id {
+            let problems = try await store.problemTasks(jobID: id)
+            let counts = try await store.taskCounts(jobID: id)
+            report.failedFiles = counts.filter { $0.state == .failed }.reduce(0) { $0 + $1.count }
+            report.changedDuringUpload = counts.filter { $0.state == .changed }.reduce(0) { $0 + $1.count }
+            report.failures = problems.map { .init(path: $0.path, error: $0.error ?? $0.state.rawValue) }
+        }
+        report.elapsedSeconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    /// Aborts the multipart uploads these jobs started that are still recorded (files that
+    /// vanished or were replaced), so a completed job leaves none open.
+    func abortLeftoverUploads(jobIDs: Set<Int64>) async throws {
+        for jobID in jobIDs {
+            for upload in try await store.multipartUploads(jobID: jobID) {
+                do {
+                    try await client.abortMultipartUpload(
+                        bucket: upload.bucket, key: upload.key, uploadID: upload.uploadID)
+                    if let rowID = upload.id { try await store.removeMultipartUpload(id: rowID) }
+                    logger.info("aborted a multipart upload no longer needed", metadata: ["key": "\(upload.key)"])
+                } catch {
+                    observer.handle(.notice("could not abort the multipart upload of \(upload.key): \(error)"))
+                }
+            }
+        }
+    }
+
+    /// Maps what ended a run to a ``SyncError`` with the right exit code class.
+    static func runError(_ error: any Error) -> any Error {
+        switch error {
+        case let error as SyncError:
+            return error
+        case is CancellationError:
+            return SyncError(.interrupted, "interrupted")
+        case let error as S3ClientError:
+            switch error.kind {
+            case .cancelled: return SyncError(.interrupted, "interrupted")
+            case .localFile: return SyncError(.failed, error.description)
+            default: return SyncError(.configuration, error.description)
+            }
+        case let error as S3ServiceError:
+            switch error.code {
+            case "NoSuchBucket", "AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken",
+                "InvalidToken",
+                "AllAccessDisabled", "AccountProblem", "InvalidBucketName", "PermanentRedirect",
+                "AuthorizationHeaderMalformed", "HTTP403":
+                return SyncError(.configuration, error.description)
+            default:
+                return SyncError(.failed, error.description)
+            }
+        case let error as DatabaseError:
+            return SyncError(.configuration, "the state database failed: \(JobStore.reason(error))")
+        default:
+            return SyncError(.failed, "\(error)")
+        }
+    }
+
+    /// Runs `body` in a task that does not inherit cancellation, for checkpoints after an interrupt.
+    static func uncancellable<Result: Sendable>(_ body: @escaping @Sendable () async throws -> Result) async throws
+        -> Result
+    {
+        try await Task { try await body() }.value
+    }
+}

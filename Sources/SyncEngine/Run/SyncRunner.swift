@@ -1,0 +1,166 @@
+import Foundation
+import Logging
+import S3Client
+
+/// Runs pushes and resumes: plans into the job store, executes, checkpoints, reports.
+///
+/// ```swift
+/// let runner = SyncRunner(client: s3, store: store, observer: reporter)
+/// let report = try await runner.push(source: "/srv/data", destination: try S3Location(parsing: "s3://b/host1"),
+///                                    options: options)
+/// ```
+public struct SyncRunner: Sendable {
+    public let client: S3Client
+    public let store: JobStore
+    /// Identifies the store's endpoint in the state database.
+    public let endpoint: String
+    public let observer: any SyncObserver
+    public let logger: Logger
+    /// Where lock files live.
+    public let lockDirectory: String
+    /// The live counters of the run (wire the client's `bodyBytesObserver` to ``TransferProgress/addSent(_:)``).
+    public let progress: TransferProgress
+
+    public init(
+        client: S3Client, store: JobStore, observer: any SyncObserver, logger: Logger = Logger(label: "s3sync"),
+        lockDirectory: String? = nil, progress: TransferProgress = TransferProgress()
+    ) {
+        self.progress = progress
+        self.client = client
+        self.store = store
+        self.endpoint = client.configuration.endpoint.description
+        self.observer = observer
+        self.logger = logger
+        self.lockDirectory = lockDirectory ?? (store.path as NSString).deletingLastPathComponent
+    }
+
+    /// Pushes `source` to `destination`: plans the difference, uploads, deletes (with `--delete`).
+    /// Continues the multipart uploads of an earlier, unfinished push of the same source and
+    /// destination instead of starting them over.
+    /// - Throws: ``SyncError`` for usage, configuration, access and lock errors, and when interrupted.
+    public func push(source: String, destination: S3Location, options: SyncOptions) async throws -> RunReport {
+        let started = Date()
+        let sourceRoot = try Self.absolutePath(source)
+        let walker = try LocalWalker(
+            root: sourceRoot, followSymlinks: options.followSymlinks, filter: PathFilter(options.filters))
+        try await checkCredentials()
+        if options.dryRun {
+            return try await dryRun(walker: walker, destination: destination, options: options, started: started)
+        }
+        let lock = try JobLock(
+            directory: lockDirectory,
+            identity: Self.identity(endpoint: endpoint, location: destination, source: sourceRoot),
+            description: "\(sourceRoot) → \(destination)")
+        defer { withExtendedLifetime(lock) {} }
+
+        let earlier = try await store.unfinishedJobs(source: sourceRoot, endpoint: endpoint, location: destination)
+        for var job in earlier {
+            job.state = .superseded
+            job.updatedAt = Date().timeIntervalSince1970
+            try await store.updateJob(job)
+        }
+        let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
+        var job = try await store.createJob(
+            JobRecord(
+                source: sourceRoot, endpoint: endpoint, bucket: destination.bucket, prefix: destination.prefix,
+                options: optionsJSON, state: .planning, now: started.timeIntervalSince1970))
+        do {
+            try await plan(job: &job, walker: walker, options: options, progress: progress)
+        } catch {
+            return try await end(job: job, error: error, progress: progress, started: started)
+        }
+        return try await execute(
+            job: job, options: options, progress: progress, started: started,
+            supersededJobs: Set(earlier.compactMap(\.id)))
+    }
+
+    /// Continues an interrupted or failed job without planning it again (a job killed while
+    /// planning is planned again). Failed and changed files are tried again.
+    /// - Parameter jobID: the job, or `nil` for the most recent unfinished one.
+    public func resume(jobID: Int64?) async throws -> RunReport {
+        let started = Date()
+        let candidate: JobRecord?
+        if let jobID {
+            candidate = try await store.job(id: jobID)
+            guard candidate != nil else {
+                throw SyncError(.usage, "there is no job \(jobID); `s3sync status` lists the jobs")
+            }
+        } else {
+            candidate = try await store.unfinishedJobs().first
+        }
+        guard var job = candidate, let id = job.id else {
+            observer.handle(.notice("nothing to resume: every job has finished"))
+            var report = RunReport(job: nil, status: .completed)
+            report.elapsedSeconds = Date().timeIntervalSince(started)
+            return report
+        }
+        guard job.endpoint == endpoint else {
+            throw SyncError(
+                .usage,
+                "job \(id) pushed to the endpoint \(job.endpoint), not \(endpoint): pass --endpoint-url \(job.endpoint)"
+            )
+        }
+        if job.state.isFinished {
+            observer.handle(
+                .notice(
+                    "job \(id) has already \(job.state == .completed ? "completed" : "been superseded by a later push"); nothing to resume"
+                ))
+            var report = RunReport(job: id, status: .completed)
+            report.elapsedSeconds = Date().timeIntervalSince(started)
+            return report
+        }
+        let options: SyncOptions
+        do {
+            options = try JSONDecoder().decode(SyncOptions.self, from: Data(job.options.utf8))
+        } catch {
+            throw SyncError(.configuration, "job \(id) has options this version cannot read: \(error)")
+        }
+        let lock = try JobLock(
+            directory: lockDirectory,
+            identity: Self.identity(endpoint: endpoint, location: job.destination, source: job.source),
+            description: "\(job.source) → \(job.destination)")
+        defer { withExtendedLifetime(lock) {} }
+        try await checkCredentials()
+        if job.state == .planning {
+            observer.handle(.notice("job \(id) was interrupted while planning; planning it again"))
+            do {
+                try await store.removeTasks(jobID: id)
+                let walker = try LocalWalker(
+                    root: job.source, followSymlinks: options.followSymlinks, filter: PathFilter(options.filters))
+                try await plan(job: &job, walker: walker, options: options, progress: progress)
+            } catch {
+                return try await end(job: job, error: error, progress: progress, started: started)
+            }
+        } else {
+            try await store.retryFailedTasks(jobID: id)
+            progress.update {
+                $0.plannedFiles = job.plannedUploads
+                $0.plannedBytes = job.plannedBytes
+                $0.skippedFiles = job.skippedFiles
+            }
+        }
+        return try await execute(job: job, options: options, progress: progress, started: started, supersededJobs: [])
+    }
+
+    /// Fails early and clearly when no credentials can be found.
+    func checkCredentials() async throws {
+        do {
+            _ = try await client.currentCredentials()
+        } catch let error as S3ClientError {
+            throw SyncError(.configuration, error.message)
+        }
+    }
+
+    static func identity(endpoint: String, location: S3Location, source: String) -> String {
+        "\(endpoint)\n\(location.bucket)\n\(location.prefix)\n\(source)"
+    }
+
+    static func absolutePath(_ path: String) throws(SyncError) -> String {
+        var absolute = path
+        if !absolute.hasPrefix("/") {
+            absolute = FileManager.default.currentDirectoryPath + "/" + path
+        }
+        let standardized = (absolute as NSString).standardizingPath
+        return standardized.isEmpty ? "/" : standardized
+    }
+}
