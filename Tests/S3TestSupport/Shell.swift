@@ -34,3 +34,17 @@ public enum Shell {
         return Result(status: process.terminationStatus, output: output, errorOutput: errorOutput)
     }
 }
+
+extension Shell {
+    /// Runs a short command synchronously (for tests that are not async); returns the exit status.
+    public static func runSync(_ executable: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}

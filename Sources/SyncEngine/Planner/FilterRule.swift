@@ -92,7 +92,6 @@ enum Glob {
         // Backtracking points for the last `*` / `**`.
         var starP = -1
         var starT = -1
-        var starCrossesSlash = false
         while t < text.endIndex {
             if p < pattern.endIndex {
                 let c = pattern[p]
@@ -100,15 +99,22 @@ enum Glob {
                     var next = p + 1
                     let double = next < pattern.endIndex && pattern[next] == UInt8(ascii: "*")
                     while next < pattern.endIndex && pattern[next] == UInt8(ascii: "*") { next += 1 }
-                    // `**/` also matches zero directories.
-                    if double && next < pattern.endIndex && pattern[next] == UInt8(ascii: "/")
-                        && matches(pattern[(next + 1)...], text[t...])
-                    {
-                        return true
+                    if double {
+                        // `**/` also matches zero directories; `**` matches any rest, `/` included.
+                        if next < pattern.endIndex && pattern[next] == UInt8(ascii: "/")
+                            && matches(pattern[(next + 1)...], text[t...])
+                        {
+                            return true
+                        }
+                        var k = t
+                        while k <= text.endIndex {
+                            if matches(pattern[next...], text[k...]) { return true }
+                            k += 1
+                        }
+                        return false
                     }
                     starP = next
                     starT = t
-                    starCrossesSlash = double
                     p = next
                     continue
                 }
@@ -137,7 +143,7 @@ enum Glob {
                 }
             }
             // Mismatch: let the last star take one more character.
-            if starP >= 0 && (starCrossesSlash || text[starT] != UInt8(ascii: "/")) {
+            if starP >= 0 && text[starT] != UInt8(ascii: "/") {
                 starT += 1
                 t = starT
                 p = starP
