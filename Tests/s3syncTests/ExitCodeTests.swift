@@ -12,7 +12,10 @@ import Testing
                 (["push", world.tree.root, "s3://\(world.bucket)", "--part-size", "huge"], "--part-size"),
                 (["push", world.tree.root, "s3://\(world.bucket)", "--part-size", "1MiB"], "5MiB"),
                 (["push", world.tree.root, "s3://\(world.bucket)", "--concurrency", "0"], "--concurrency"),
-                (["push", world.tree.root, "s3://\(world.bucket)", "--checksum", "--size-only"], "cannot be used together"),
+                (
+                    ["push", world.tree.root, "s3://\(world.bucket)", "--checksum", "--size-only"],
+                    "cannot be used together"
+                ),
                 (["push", world.tree.root, "s3://\(world.bucket)", "--checksum-algorithm", "md6"], "crc32c"),
                 (["push", world.tree.root, "s3://"], "no bucket"),
                 (["push", world.tree.root, "s3://\(world.bucket)", "--endpoint-url", "ftp://x"], "http://"),
@@ -100,9 +103,13 @@ import Testing
             _ = chmod(world.tree.path("ok.txt"), 0o644)
             var environment = world.s3sync.environment
             environment["HOME"] = world.home
-            let arguments = ["push", world.tree.root, "s3://\(world.bucket)/backup", "--state", world.home + "/nobody/state.db", "--json", "--delete"]
+            let arguments = [
+                "push", world.tree.root, "s3://\(world.bucket)/backup", "--state", world.home + "/nobody/state.db",
+                "--json", "--delete",
+            ]
             let result = try await Shell.run(
-                user.isEmpty ? S3SyncBinary.path : user[0], Array(user.dropFirst()) + (user.isEmpty ? [] : [S3SyncBinary.path]) + arguments,
+                user.isEmpty ? S3SyncBinary.path : user[0],
+                Array(user.dropFirst()) + (user.isEmpty ? [] : [S3SyncBinary.path]) + arguments,
                 environment: environment)
             let run = S3SyncBinary.Run(status: result.status, stdout: result.output, stderr: result.errorOutput)
             #expect(run.status == 1, "\(run.stderr)")

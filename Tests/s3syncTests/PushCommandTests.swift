@@ -68,7 +68,10 @@ import Testing
 
     @Test func deleteIsScopedToThePrefixAndSparesExcludedKeys() async throws {
         try await CLIWorld.with { world in
-            for key in ["pre/fix/keep.txt", "pre/fix/gone.txt", "pre/fix/sub/gone2.txt", "pre/fix/app.log", "pre/fixture/other.txt", "pre/fix.txt"] {
+            for key in [
+                "pre/fix/keep.txt", "pre/fix/gone.txt", "pre/fix/sub/gone2.txt", "pre/fix/app.log",
+                "pre/fixture/other.txt", "pre/fix.txt",
+            ] {
                 try await world.inspector.put(bucket: world.bucket, key: key, body: "remote \(key)")
             }
             try world.tree.write("keep.txt", "local keep")
@@ -82,7 +85,9 @@ import Testing
 
     @Test func maxDeleteRefusesARunThatWouldDeleteMore() async throws {
         try await CLIWorld.with { world in
-            for index in 0..<5 { try await world.inspector.put(bucket: world.bucket, key: "backup/old\(index)", body: "x") }
+            for index in 0..<5 {
+                try await world.inspector.put(bucket: world.bucket, key: "backup/old\(index)", body: "x")
+            }
             try world.tree.write("new.txt", "new")
             let run = try await world.push(["--delete", "--max-delete", "3"])
             #expect(run.status == 2)
@@ -94,7 +99,8 @@ import Testing
 
     @Test func theKeyOrderTrapCausesNoReuploadsAndNoDeletes() async throws {
         try await CLIWorld.with { world in
-            for path in ["a-b", "a/b", "a0", "a.b", "a/b-c/d", "a/b/c", "a b", "a~", "a/b.c", "ab/c", "a/bc"] where path != "a/b" {
+            for path in ["a-b", "a/b", "a0", "a.b", "a/b-c/d", "a/b/c", "a b", "a~", "a/b.c", "ab/c", "a/bc"]
+            where path != "a/b" {
                 try world.tree.write(path, path)
             }
             #expect(try await world.push(["--delete"]).status == 0)
@@ -111,7 +117,10 @@ import Testing
             try world.tree.write("a.txt", "a")
             try await world.inspector.put(bucket: world.bucket, key: "backup/stale", body: "x")
             let run = try await world.s3sync.run(
-                ["push", world.tree.root, "s3://\(world.bucket)/backup", "--state", world.state, "--delete", "--dry-run"])
+                [
+                    "push", world.tree.root, "s3://\(world.bucket)/backup", "--state", world.state, "--delete",
+                    "--dry-run",
+                ])
             #expect(run.status == 0)
             #expect(run.stdout.contains("(dry run) upload a.txt"))
             #expect(run.stdout.contains("(dry run) delete backup/stale"))
@@ -121,7 +130,9 @@ import Testing
 
     @Test func filtersSelectWhatIsUploaded() async throws {
         try await CLIWorld.with { world in
-            for path in ["photos/a.jpg", "photos/b.png", "docs/c.jpg", ".git/config", "notes.txt"] { try world.tree.write(path, path) }
+            for path in ["photos/a.jpg", "photos/b.png", "docs/c.jpg", ".git/config", "notes.txt"] {
+                try world.tree.write(path, path)
+            }
             let run = try await world.push(["--exclude", "*", "--include", "*.jpg", "--exclude", "docs/**"])
             #expect(run.status == 0)
             #expect(Set(try await world.remote().keys) == ["backup/photos/a.jpg"])

@@ -44,6 +44,7 @@ extension SyncRunner {
             progress: progress, observer: observer)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
+                // The display ticks beside the work and stops with it.
                 group.addTask {
                     while !Task.isCancelled {
                         observer.tick(progress.snapshot)
@@ -51,25 +52,23 @@ extension SyncRunner {
                         try? await Task.sleep(for: .milliseconds(100))
                     }
                 }
-                group.addTask {
-                    try await executor.run(jobID: id, resumableKeys: resumableKeys)
-                    guard pendingDeletes > 0 else { return }
-                    let problems = try await store.taskCounts(jobID: id).filter {
-                        $0.kind == .upload && ($0.state == .failed || $0.state == .changed)
-                    }.reduce(0) { $0 + $1.count }
-                    if problems == 0 {
-                        progress.update { $0.phase = "deleting" }
-                        try await deleter.run(jobID: id)
-                    } else {
-                        observer.handle(
-                            .notice(
-                                "not deleting \(pendingDeletes) remote objects: \(problems) files were not uploaded. Deletes run only after a clean pass; fix the failures and run again"
-                            ))
-                    }
+                defer { group.cancelAll() }
+                try await executor.run(jobID: id, resumableKeys: resumableKeys)
+                guard pendingDeletes > 0 else { return }
+                let problems = try await store.taskCounts(jobID: id).filter {
+                    $0.kind == .upload && ($0.state == .failed || $0.state == .changed)
+                }.reduce(0) { $0 + $1.count }
+                if problems == 0 {
+                    progress.update { $0.phase = "deleting" }
+                    try await deleter.run(jobID: id)
+                } else {
+                    observer.handle(
+                        .notice(
+                            "not deleting \(pendingDeletes) remote objects: \(problems) files were not uploaded. Deletes run only after a clean pass; fix the failures and run again"
+                        ))
                 }
-                try await group.next()
-                group.cancelAll()
             }
+            try Task.checkCancellation()
         } catch {
             try? await Self.uncancellable { try await recorder.flush() }
             return try await end(job: job, error: error, progress: progress, started: started)
