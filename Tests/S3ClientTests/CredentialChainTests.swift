@@ -88,7 +88,7 @@ import Testing
         #expect(try await accessKey(home, webIdentity) == "AKIDDEFAULTPROFILE")
     }
 
-    @Test func halfConfiguredSourcesAreErrorsNotSkipped() async throws {
+    @Test func halfConfiguredSourcesStopTheChainWithAnError() async throws {
         let home = try TemporaryHome()
         defer { home.remove() }
         let keyOnly = await #expect(throws: S3ClientError.self) {
