@@ -95,7 +95,7 @@ import Testing
         #expect(parsed.profile("a")?.properties == ["region": "two", "output": "json"])
     }
 
-    @Test func commentsAndWhitespace() throws {
+    @Test func commentsWhitespaceAndPropertyNameCase() throws {
         let parsed = try SharedConfigParser.parse(
             """
             # a comment
@@ -104,7 +104,7 @@ import Testing
               # indented comment
             region = eu-north-1 # Stockholm
             role_session_name = name;with;semicolons
-            aws_secret_access_key = abc#def
+            AWS_Secret_Access_Key = abc#def
             output=text\t; trailing
             empty =
             """.replacingOccurrences(of: "\n", with: "\r\n"), kind: .config, source: "config")

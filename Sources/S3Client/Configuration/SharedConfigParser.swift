@@ -11,6 +11,8 @@
 ///   sub-properties (`s3 =` / `  endpoint_url = ...`); an indented line after a non-empty value
 ///   continues it.
 /// - A section that appears twice merges, later values winning.
+/// - Property names are case-insensitive (stored lowercased, as the AWS CLI reads them); profile
+///   names and values are kept as written.
 ///
 /// Malformed lines are errors that name the file and line but never echo the line, which could
 /// hold a secret.
@@ -97,7 +99,7 @@ public enum SharedConfigParser {
                         throw error(
                             lineNumber, "expected 'name = value' under '\(property.key) =' (the line has no '=')")
                     }
-                    let key = String(trim(trimmed[..<equals]))
+                    let key = String(trim(trimmed[..<equals])).lowercased()
                     guard !key.isEmpty else { throw error(lineNumber, "a property name is missing before '='") }
                     let value = String(stripComment(trim(trimmed[trimmed.index(after: equals)...])))
                     section!.subProperties[property.key, default: [:]][key] = value
@@ -167,7 +169,7 @@ public enum SharedConfigParser {
             guard let equals = trimmed.firstIndex(of: "=") else {
                 throw error(lineNumber, "expected 'name = value' (the line has no '=')")
             }
-            let key = String(trim(trimmed[..<equals]))
+            let key = String(trim(trimmed[..<equals])).lowercased()
             guard !key.isEmpty else { throw error(lineNumber, "a property name is missing before '='") }
             let value = String(stripComment(trim(trimmed[trimmed.index(after: equals)...])))
             section!.properties[key] = value
