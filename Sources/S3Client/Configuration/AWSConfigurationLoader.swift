@@ -134,13 +134,14 @@ public struct AWSConfigurationLoader: Sendable {
             configuration: configuration, configFile: files?.configDisplayPath ?? "~/.aws/config")
         let sts = STSClient(region: stsRegion, endpointURL: stsEndpoint?.value, now: now)
         var providers: [any CredentialProvider] = []
-        if profile.source != "--profile" {
+        if profile.source != profileFlagSource {
             providers.append(EnvironmentCredentialProvider(environment: environment))
         }
         providers.append(
             ProfileCredentialProvider(
                 profileName: profile.value, configuration: configuration, environment: environment,
-                isExplicit: profile.source != "default", sts: sts, files: files, containerBaseURL: containerBaseURL,
+                isExplicit: profile.source != fallbackProfileSource, sts: sts, files: files,
+                containerBaseURL: containerBaseURL,
                 now: now))
         providers.append(WebIdentityCredentialProvider.fromEnvironment(environment, sts: sts))
         providers.append(ContainerCredentialProvider(environment: environment, baseURL: containerBaseURL))
@@ -151,15 +152,20 @@ public struct AWSConfigurationLoader: Sendable {
     /// `--profile`, else `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`, else `default`.
     public static func profileName(explicit: String?, environment: [String: String]) -> ConfiguredValue {
         if let explicit = explicit?.trimmingSpaces, !explicit.isEmpty {
-            return ConfiguredValue(explicit, source: "--profile")
+            return ConfiguredValue(explicit, source: profileFlagSource)
         }
         for variable in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"] {
             if let value = environment[variable]?.trimmingSpaces, !value.isEmpty {
                 return ConfiguredValue(value, source: variable)
             }
         }
-        return ConfiguredValue("default", source: "default")
+        return ConfiguredValue("default", source: fallbackProfileSource)
     }
+
+    /// The source of a profile chosen with `--profile`; it takes the environment keys out of the chain.
+    public static let profileFlagSource = "--profile"
+    /// The source of the `default` profile when none was chosen; only then may the profile be missing.
+    public static let fallbackProfileSource = "default"
 
     /// `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`; `nil` when none is set.
     /// - Throws: ``S3ClientError`` (configuration) when the value cannot be a region name.
