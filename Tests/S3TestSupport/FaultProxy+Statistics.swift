@@ -10,6 +10,8 @@ extension FaultProxy {
             /// Request-body bytes written to the upstream, partial bodies of dropped requests
             /// included: re-sent bytes show here.
             public var forwardedBodyBytes: Int64 = 0
+            /// Stalls cut short because the client closed the connection (it timed out).
+            public var stallsEndedByClient = 0
             /// Faults injected, by ``Fault`` raw value.
             public var faults: [String: Int] = [:]
             /// Status codes answered, by code (`"200"`, `"503"`); a dropped response counts under
@@ -28,6 +30,7 @@ extension FaultProxy {
             enum CodingKeys: String, CodingKey {
                 case requests, forwarded, faults, responses
                 case forwardedBodyBytes = "forwarded_body_bytes"
+                case stallsEndedByClient = "stalls_ended_by_client"
             }
         }
 

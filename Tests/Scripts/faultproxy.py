@@ -293,6 +293,7 @@ def new_counters():
         "requests": 0,
         "forwarded": 0,
         "forwarded_body_bytes": 0,
+        "stalls_ended_by_client": 0,
         "faults": {},
         "responses": {},
     }
@@ -303,6 +304,7 @@ class Statistics:
 
     requests: request heads received; forwarded: requests that reached the upstream whole;
     forwarded_body_bytes: request-body bytes written to the upstream (partial bodies too);
+    stalls_ended_by_client: stalls cut short because the client closed the connection;
     faults: injected faults by kind; responses: status codes sent to the client (a dropped
     response counts under its upstream status); upstream_failures: connections to the upstream
     that could not be opened or broke unasked; connections: client connections accepted."""
@@ -486,7 +488,8 @@ class Connection:
                 await copy_body(self.reader, discard, framing)
                 try:
                     # Ends early when the client gives up and closes.
-                    await asyncio.wait_for(self.reader.read(1), rule.stall_seconds)
+                    if not await asyncio.wait_for(self.reader.read(1), rule.stall_seconds):
+                        stats.count(operation, "stalls_ended_by_client")
                 except asyncio.TimeoutError:
                     pass
                 return
@@ -642,6 +645,8 @@ async def main():
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # A parent may start us with these signals blocked (the mask is inherited): stopping needs them.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     watcher = asyncio.ensure_future(watch_parent(args.parent_pid, stop)) if args.parent_pid else None
