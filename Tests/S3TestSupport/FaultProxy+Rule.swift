@@ -9,8 +9,9 @@ extension FaultProxy {
         /// 200 OK whose body is an `<Error>` document with code `InternalError`, as S3 can answer
         /// CompleteMultipartUpload; not forwarded.
         case okWithError = "ok_with_error"
-        /// Forwards the head and part of the body (``Rule/fraction``), then closes both
-        /// connections: the server never sees the request complete.
+        /// Forwards the head and part of the body (``Rule/fraction``; part of the head for a
+        /// request without a body), then closes both connections: the server never sees the
+        /// request complete.
         case dropDuringRequestBody = "drop_request"
         /// Forwards the request, relays part of the response (``Rule/fraction``), then closes.
         case dropDuringResponse = "drop_response"

@@ -10,8 +10,9 @@ never rewritten, so SigV4 signatures, which cover it, stay valid. Per request, r
   internal_error  500 InternalError; not forwarded
   ok_with_error   200 OK whose body is an <Error> document with code InternalError, as S3 can
                   answer CompleteMultipartUpload; not forwarded
-  drop_request    forwards the head and `fraction` of the body, then closes both connections:
-                  the upstream never sees the request complete
+  drop_request    forwards the head and `fraction` of the body (of the head, for a request
+                  without a body), then closes both connections: the upstream never sees the
+                  request complete
   drop_response   forwards the request, relays `fraction` of the response, then closes
   stall           reads the request, sends nothing for stall_seconds (or until the client
                   gives up and closes), then closes; not forwarded
@@ -525,9 +526,13 @@ class Connection:
         upstream = await self.connect_upstream()
         if upstream is not None:
             emit = writer_sink(upstream[1])
-            await emit(raw)
+            if kind == "none":
+                # The head is the whole request: send only part of it.
+                await emit(raw[: max(1, min(len(raw) - 1, int(len(raw) * rule.fraction)))])
+            else:
+                await emit(raw)
             if kind == "length":
-                part = min(length - 1, int(length * rule.fraction)) if length > 0 else 0
+                part = min(length - 1, int(length * rule.fraction))
                 await copy_exactly(self.reader, emit, part)
                 stats.count(operation, "forwarded_body_bytes", part)
         # Closing with unread request bytes makes the kernel reset the client's connection.
