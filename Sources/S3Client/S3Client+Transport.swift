@@ -9,6 +9,15 @@ import NIOSSL
 extension S3Client {
     /// Sends a request, retrying per the configuration, and returns the 2xx response.
     func perform(_ request: S3Request) async throws -> S3Response {
+        var outcomeUnknown = false
+        return try await perform(request, outcomeUnknown: &outcomeUnknown)
+    }
+
+    /// Sends a request, retrying per the configuration, and returns the 2xx response.
+    /// - Parameter outcomeUnknown: set when an attempt failed in a way that leaves open whether the
+    ///   server carried it out (the connection broke or timed out, a 5xx): a later attempt's answer
+    ///   may then describe what that attempt did, e.g. `NoSuchUpload` after a completion.
+    func perform(_ request: S3Request, outcomeUnknown: inout Bool) async throws -> S3Response {
         let coordinator = shared.retry
         let maxAttempts = configuration.retry.maxAttempts
         var attempt = 0
@@ -53,6 +62,7 @@ extension S3Client {
                     shared.credentials.invalidate()
                     continue
                 case .throttling, .transient, .connection:
+                    if failure != .throttling { outcomeUnknown = true }
                     attempt += 1
                     guard attempt < maxAttempts else {
                         throw Self.exhausted(error, attempts: attempt, operation: request.operation)

@@ -49,6 +49,10 @@ extension S3Client {
 
     /// Completes a multipart upload from its parts (sorted here by number). Detects the
     /// `200 OK` with an `<Error>` body that S3 can send.
+    ///
+    /// When an attempt completed the upload but its answer was lost (dropped connection, timeout),
+    /// the retry finds no upload (`NoSuchUpload`); the object then counts as completed if
+    /// HeadObject shows it with the parts' total size.
     public func completeMultipartUpload(
         bucket: String, key: String, uploadID: String, parts: [UploadedPart]
     ) async throws -> PutObjectResult {
@@ -71,7 +75,18 @@ extension S3Client {
             query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")],
             body: .bytes(ByteBuffer(bytes: body)), payloadHash: sha.hex)
         request.errorMayArriveWithOK = true
-        let response = try await perform(request)
+        var outcomeUnknown = false
+        let response: S3Response
+        do {
+            response = try await perform(request, outcomeUnknown: &outcomeUnknown)
+        } catch let error as S3ServiceError where error.code == "NoSuchUpload" && outcomeUnknown {
+            let size = parts.reduce(Int64(0)) { $0 + $1.size }
+            guard let head = try await headObject(bucket: bucket, key: key), head.size == size else { throw error }
+            logger.info(
+                "an earlier CompleteMultipartUpload attempt completed the upload; its answer was lost",
+                metadata: ["bucket": "\(bucket)", "key": "\(key)", "upload_id": "\(uploadID)"])
+            return PutObjectResult(eTag: head.eTag, versionID: head.versionID)
+        }
         let root = try response.xml(operation: "CompleteMultipartUpload")
         let eTag = root.string("ETag")?.unquotedETag ?? response.header("etag")?.unquotedETag ?? ""
         return PutObjectResult(eTag: eTag, versionID: response.header("x-amz-version-id"))
