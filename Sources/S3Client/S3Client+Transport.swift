@@ -27,8 +27,8 @@ extension S3Client {
         var refreshedCredentials = false
         while true {
             try Task.checkCancellation()
-            let wait = coordinator.delayBeforeAttempt(isRetry: attempt > 0)
-            if wait > .zero { try await Task.sleep(for: wait) }
+            try await coordinator.waitForSendToken()
+            coordinator.recordAttempt(isRetry: attempt > 0)
             do {
                 let response = try await sendOnce(request)
                 coordinator.recordResponse(throttled: false)

@@ -3,7 +3,8 @@ import Logging
 import S3Client
 import SyncEngine
 
-/// Builds the one S3 client of the process from flags, environment and AWS configuration.
+/// Builds the one S3 client of the process from flags, environment and AWS configuration
+/// (`~/.aws/config`, `~/.aws/credentials`, the credential chain).
 enum ClientFactory {
     struct Settings {
         var endpointURL: String?
@@ -16,38 +17,33 @@ enum ClientFactory {
     static func make(
         global: GlobalOptions, settings: Settings, progress: TransferProgress, logger: Logger
     ) async throws -> S3Client {
-        let environment = global.environment
-        func value(_ names: String...) -> String? {
-            for name in names {
-                if let value = environment[name], !value.isEmpty { return value }
-            }
-            return nil
-        }
-        let ignoreConfigured = value("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")?.lowercased() == "true"
-        let endpointURL =
-            settings.endpointURL ?? (ignoreConfigured ? nil : value("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"))
-        let region = settings.region ?? value("AWS_REGION", "AWS_DEFAULT_REGION") ?? "us-east-1"
-        let endpoint: S3Endpoint?
+        let resolved: ResolvedAWSConfiguration
         do {
-            endpoint = try endpointURL.map { try S3Endpoint(url: $0) }
-        } catch {
-            throw SyncError(.usage, "\(error)")
+            resolved = try await AWSConfigurationLoader(
+                environment: global.environment, profile: global.profile, region: settings.region,
+                endpointURL: settings.endpointURL, caBundlePath: global.caBundle
+            ).load()
+        } catch let error as S3ClientError {
+            throw SyncError(.configuration, error.message)
         }
+        for warning in resolved.warnings { logger.warning("\(warning)") }
         var retry = RetryConfiguration()
-        if let attempts = global.retries ?? value("AWS_MAX_ATTEMPTS").flatMap(Int.init) {
-            retry.maxAttempts = max(1, attempts)
-        }
-        if value("AWS_RETRY_MODE")?.lowercased() == "standard" { retry.mode = .standard }
-        var configuration = S3ClientConfiguration(
-            region: region, endpoint: endpoint,
-            credentialProvider: CredentialProviderChain([EnvironmentCredentialProvider(environment: environment)]),
-            checksumAlgorithm: settings.checksum, retry: retry,
-            caBundlePath: global.caBundle ?? value("AWS_CA_BUNDLE"), verifyTLS: !global.noVerifySSL,
-            maxConnectionsPerHost: max(settings.concurrency, 8))
+        if let attempts = global.retries { retry.maxAttempts = attempts }
+        var configuration = resolved.clientConfiguration(retry: retry)
+        if let attempts = global.retries { configuration.retry.maxAttempts = attempts }
+        configuration.checksumAlgorithm = settings.checksum
+        configuration.verifyTLS = !global.noVerifySSL
+        configuration.maxConnectionsPerHost = max(settings.concurrency, 8)
         if let limit = settings.bandwidthLimit {
             configuration.bandwidthLimiter = ByteRateLimiter(bytesPerSecond: limit)
         }
         configuration.bodyBytesObserver = { progress.addSent($0) }
+        logger.info(
+            "configuration",
+            metadata: [
+                "endpoint": "\(configuration.endpoint)", "region": "\(resolved.region.value)",
+                "region_from": "\(resolved.region.source)", "profile": "\(resolved.profile.value)",
+            ])
         do {
             return try S3Client(configuration: configuration, logger: logger)
         } catch {

@@ -16,11 +16,30 @@ struct ResumeCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    @Option(help: "Limit upload bandwidth for this run, e.g. 10MiB (default: the job's --bwlimit).")
+    var bwlimit: String?
+
+    @Option(help: "Requests in flight for this run (default: the job's --concurrency).")
+    var concurrency: Int?
+
+    func validate() throws {
+        if let bwlimit {
+            guard let rate = ByteCount.parse(bwlimit.replacingOccurrences(of: "/s", with: "")), rate > 0 else {
+                throw ValidationError("--bwlimit '\(bwlimit)' is not a rate (examples: 10MiB, 500K)")
+            }
+        }
+        if let concurrency, !(1...1024).contains(concurrency) {
+            throw ValidationError("--concurrency must be between 1 and 1024")
+        }
+    }
+
     func run() async throws {
         let logger = CommandLogging.bootstrap(verbose: global.verbose)
         let reporter = ProgressReporter.automatic(quiet: global.quiet, verbose: global.verbose)
         let global = self.global
         let jobID = self.job
+        let bandwidthOverride = bwlimit.flatMap { ByteCount.parse($0.replacingOccurrences(of: "/s", with: "")) }
+        let concurrencyOverride = concurrency
         let progress = TransferProgress()
         do {
             let store = try JobStore(path: global.statePath)
@@ -42,6 +61,8 @@ struct ResumeCommand: AsyncParsableCommand {
                 }
                 options = (try? JSONDecoder().decode(SyncOptions.self, from: Data(record.options.utf8))) ?? options
             }
+            if let bandwidthOverride { options.bandwidthLimit = bandwidthOverride }
+            if let concurrencyOverride { options.concurrency = concurrencyOverride }
             let client = try await ClientFactory.make(
                 global: global,
                 settings: .init(
@@ -53,7 +74,8 @@ struct ResumeCommand: AsyncParsableCommand {
                 client: client, store: store, observer: reporter, logger: logger, progress: progress)
             let (result, caught) = try await RunHost.run {
                 do {
-                    let report = try await runner.resume(jobID: record?.id ?? jobID)
+                    let report = try await runner.resume(
+                        jobID: record?.id ?? jobID, concurrency: concurrencyOverride)
                     try? await client.shutdown()
                     return report
                 } catch {

@@ -44,7 +44,7 @@ import Testing
                 try world.tree.writeRandom("files/f\(index).bin", size: 256 << 10, seed: UInt64(index + 1))
             }
             let process = try world.s3sync.start(
-                world.pushArguments(["--bwlimit", "1MiB", "--concurrency", "4"]), logPath: world.home + "/push.log")
+                world.pushArguments(["--bwlimit", "200KiB", "--concurrency", "4"]), logPath: world.home + "/push.log")
             _ = try await waitForStatus(world) { doneTasks($0) >= 2 }
 
             // A second run on the same job while the first holds it: exit 3, naming the holder.
@@ -54,7 +54,7 @@ import Testing
 
             let sent = ContinuousClock.now
             process.signal(signal)
-            let status = await process.wait(timeout: .seconds(10))
+            let status = await process.wait(timeout: .seconds(15))
             #expect(status == 128 + signal, "\(process.log)")
             #expect(ContinuousClock.now - sent < .seconds(5))
             #expect(summary(process.log)["status"] as? String == "interrupted")
@@ -64,7 +64,7 @@ import Testing
             let uploadedBefore = doneTasks(job)
             #expect(uploadedBefore >= 2 && uploadedBefore < 40)
 
-            let resume = try await world.s3sync.run(["resume", "--state", world.state, "--json"])
+            let resume = try await world.s3sync.run(["resume", "--state", world.state, "--json", "--bwlimit", "1GiB"])
             #expect(resume.status == 0, "\(resume.stderr)")
             #expect(resume.string("status") == "completed")
             #expect(resume.int("uploaded_files")! <= 40 - uploadedBefore + 4)

@@ -27,8 +27,9 @@ public struct AdaptiveRateLimiter: Sendable, Hashable {
         lastTxRateBucket = (now * 2).rounded(.down) / 2
     }
 
-    /// Takes one send token. Returns how long to wait before sending (zero when a token is there
-    /// or the limiter is disabled).
+    /// Tries to take one send token. Returns zero when it was taken (or the limiter is off),
+    /// otherwise how long until one should be there; then nothing is taken and the caller asks
+    /// again after waiting, so a rate that recovers meanwhile is seen at once.
     public mutating func acquire(now: Double, cost: Double = 1) -> Double {
         guard enabled else { return 0 }
         refill(now: now)
@@ -36,9 +37,7 @@ public struct AdaptiveRateLimiter: Sendable, Hashable {
             currentCapacity -= cost
             return 0
         }
-        let wait = (cost - currentCapacity) / fillRate
-        currentCapacity -= cost  // goes negative: the debt is paid by the wait
-        return wait
+        return (cost - currentCapacity) / fillRate
     }
 
     /// Records a response.

@@ -50,16 +50,35 @@ public final class RetryCoordinator: Sendable {
         return (instant - zero).seconds
     }
 
-    /// Called before each attempt: how long to wait for the shared send-rate limiter.
-    public func delayBeforeAttempt(isRetry: Bool) -> Duration {
-        let time = now()
-        return state.withLock { state in
+    /// Counts an attempt about to be sent.
+    public func recordAttempt(isRetry: Bool) {
+        state.withLock { state in
             state.statistics.attempts += 1
             if isRetry { state.statistics.retries += 1 }
-            guard configuration.mode == .adaptive else { return .zero }
+        }
+    }
+
+    /// Takes a send token from the shared rate limiter: zero when taken, otherwise how long to
+    /// wait before asking again.
+    public func acquireSendToken() -> Duration {
+        guard configuration.mode == .adaptive else { return .zero }
+        let time = now()
+        return state.withLock { state in
             let wait = state.limiter.acquire(now: time)
-            state.statistics.rateLimitSeconds += wait
             return .nanoseconds(Int64(wait * 1e9))
+        }
+    }
+
+    /// Waits for a send token, checking again at least every 250 ms so a recovering rate is used.
+    public func waitForSendToken() async throws {
+        while true {
+            let wait = acquireSendToken()
+            if wait == .zero { return }
+            let slice = min(wait, .milliseconds(250))
+            let started = now()
+            try await Task.sleep(for: slice)
+            let waited = now() - started
+            state.withLock { $0.statistics.rateLimitSeconds += waited }
         }
     }
 

@@ -76,8 +76,10 @@ public struct SyncRunner: Sendable {
 
     /// Continues an interrupted or failed job without planning it again (a job killed while
     /// planning is planned again). Failed and changed files are tried again.
-    /// - Parameter jobID: the job, or `nil` for the most recent unfinished one.
-    public func resume(jobID: Int64?) async throws -> RunReport {
+    /// - Parameters:
+    ///   - jobID: the job, or `nil` for the most recent unfinished one.
+    ///   - concurrency: requests in flight for this run, instead of the job's.
+    public func resume(jobID: Int64?, concurrency: Int? = nil) async throws -> RunReport {
         let started = Date()
         let candidate: JobRecord?
         if let jobID {
@@ -109,12 +111,13 @@ public struct SyncRunner: Sendable {
             report.elapsedSeconds = Date().timeIntervalSince(started)
             return report
         }
-        let options: SyncOptions
+        var options: SyncOptions
         do {
             options = try JSONDecoder().decode(SyncOptions.self, from: Data(job.options.utf8))
         } catch {
             throw SyncError(.configuration, "job \(id) has options this version cannot read: \(error)")
         }
+        if let concurrency { options.concurrency = concurrency }
         let lock = try JobLock(
             directory: lockDirectory,
             identity: Self.identity(endpoint: endpoint, location: job.destination, source: job.source),
