@@ -18,6 +18,8 @@ if ! pkg-config --exists sqlite3 2>/dev/null && [ ! -f /usr/include/sqlite3.h ];
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
+[ -x /usr/bin/time ] || need_apt+=(time)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-test-deps: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -26,6 +26,10 @@ if grep -E "^$PWD/(Sources|Tests)/.*warning:" "$log" | sort -u | grep .; then
   exit 1
 fi
 
+echo "== release build of s3sync (the memory test measures what users run)"
+swift build -c release --product s3sync 2>&1 | grep -E "error|warning:" | grep -v "^\[" || true
+[ -x .build/release/s3sync ] || { echo "release build failed" >&2; exit 1; }
+
 echo "== tests"
 swift test --skip-build 2>&1 | tee "$log" | grep -vE "^(◇|✔) (Test|Suite) .* (started|passed)" || true
 status=${PIPESTATUS[0]}

@@ -29,15 +29,18 @@ extension S3Client {
             try Task.checkCancellation()
             try await coordinator.waitForSendToken()
             coordinator.recordAttempt(isRetry: attempt > 0)
+            let sentAt = coordinator.currentTime
             do {
                 let response = try await sendOnce(request)
-                coordinator.recordResponse(throttled: false)
+                coordinator.recordResponse(throttled: false, sentAt: sentAt)
                 coordinator.recordSuccess(lastRetryCost: lastRetryCost)
                 return response
             } catch {
                 if Task.isCancelled { throw S3ClientError(.cancelled, "cancelled", operation: request.operation) }
                 let failure = FailureClass.classify(error)
-                if error is S3ServiceError { coordinator.recordResponse(throttled: failure == .throttling) }
+                if error is S3ServiceError {
+                    coordinator.recordResponse(throttled: failure == .throttling, sentAt: sentAt)
+                }
                 switch failure {
                 case .wrongRegion(let region) where !followedRedirect && request.bucket != nil:
                     followedRedirect = true

@@ -159,3 +159,31 @@ import Testing
         #expect(coordinator.quotaAvailable == 500)
     }
 }
+
+extension RetryPolicyTests {
+    @Test func aBurstOfThrottlesFromRequestsInFlightTogetherCutsTheRateOnce() {
+        final class Clock: @unchecked Sendable {
+            var time = 0.0
+        }
+        let clock = Clock()
+        let coordinator = RetryCoordinator(configuration: RetryConfiguration(), now: { clock.time }, random: { 0.5 })
+        for _ in 0..<100 {
+            clock.time += 0.01
+            coordinator.recordResponse(throttled: false, sentAt: clock.time - 0.005)
+        }
+        // 32 requests sent together at t = 1.0, all throttled as they come back.
+        clock.time = 1.05
+        coordinator.recordResponse(throttled: true, sentAt: 1.0)
+        let afterFirst = coordinator.sendRate!
+        for _ in 0..<31 {
+            clock.time += 0.001
+            coordinator.recordResponse(throttled: true, sentAt: 1.0)
+        }
+        #expect(coordinator.sendRate! >= afterFirst * 0.99)
+        // A request sent after the cut and throttled again is a new event: the rate drops again.
+        clock.time = 1.2
+        coordinator.recordResponse(throttled: true, sentAt: 1.1)
+        #expect(coordinator.sendRate! < afterFirst * 0.8)
+        #expect(coordinator.statistics.throttles == 33)
+    }
+}

@@ -83,15 +83,25 @@ public final class RetryCoordinator: Sendable {
     }
 
     /// Records the outcome of an attempt for the limiter.
-    public func recordResponse(throttled: Bool) {
+    ///
+    /// - Parameter sentAt: when the attempt was sent (``currentTime``). A throttle for a request
+    ///   sent before the limiter last cut the rate is the same congestion event, not a new one
+    ///   (as TCP reduces its window once per round trip): it does not cut the rate again. Without
+    ///   this, a burst of concurrent requests throttled together would compound the cut (0.7^n).
+    public func recordResponse(throttled: Bool, sentAt: Double? = nil) {
         let time = now()
         state.withLock { state in
             if throttled { state.statistics.throttles += 1 }
-            if configuration.mode == .adaptive {
-                state.limiter.update(throttled: throttled, now: time)
+            guard configuration.mode == .adaptive else { return }
+            if throttled, state.limiter.enabled, let sentAt, sentAt < state.limiter.lastThrottleTime {
+                return
             }
+            state.limiter.update(throttled: throttled, now: time)
         }
     }
+
+    /// The coordinator's clock, in seconds.
+    public var currentTime: Double { now() }
 
     /// Decides a retry. Returns the backoff and the quota cost taken, or `nil` when the quota is
     /// exhausted.

@@ -21,8 +21,11 @@ struct UploadExecutor: Sendable {
         // Uploads an earlier run had started come first, so their parts are reused.
         if !resumableKeys.isEmpty {
             changed += try await runPending(jobID: jobID, only: { resumableKeys.contains($0.key) })
+            // Their outcomes are committed before the second pass reads what is still pending.
+            try await recorder.flush()
         }
-        changed += try await runPending(jobID: jobID, only: { _ in true })
+        let retried = Set(changed.compactMap(\.id))
+        changed += try await runPending(jobID: jobID, only: { !retried.contains($0.id ?? 0) })
         var attempt = 1
         while !changed.isEmpty && attempt < options.changedFileAttempts {
             attempt += 1
