@@ -338,7 +338,9 @@ import Testing
                 #expect(statistics.quotaRefusals > 0)
                 // Without the quota: 20 × 10 attempts.
                 #expect(statistics.attempts <= 20 + 50 / RetryQuota.retryCost)
-                #expect(ContinuousClock.now - started < .seconds(10))
+                // Retrying 20 requests 10 times each with backoff would take minutes; the bound is loose
+                // so that a machine loaded by the rest of the suite does not fail it.
+                #expect(ContinuousClock.now - started < .seconds(30))
                 let seen = try await proxy.statistics()
                 #expect(seen.total.requests == statistics.attempts)
             }
