@@ -24,9 +24,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
+        // The CPU's CRC-32C instructions, which Swift cannot call directly.
+        .target(name: "CS3Checksums"),
         .target(
             name: "S3Client",
             dependencies: [
+                "CS3Checksums",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -49,7 +49,8 @@ public struct S3Client: Sendable {
         retryCoordinator: RetryCoordinator? = nil
     ) throws(S3ClientError) {
         var tls = TLSConfiguration.makeClientConfiguration()
-        if let path = configuration.caBundlePath {
+        // Only an HTTPS endpoint needs the bundle (parsing one costs tens of milliseconds).
+        if let path = configuration.caBundlePath, configuration.endpoint.scheme == "https" {
             do {
                 let certificates = try NIOSSLCertificate.fromPEMFile(path)
                 guard !certificates.isEmpty else {

@@ -50,3 +50,18 @@ import Testing
         #expect(payloadHash == "UNSIGNED-PAYLOAD")
     }
 }
+
+extension ChecksumTests {
+    @Test func hardwareAndTableCRC32CAgree() {
+        let bytes = (0..<1_000_003).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ ($0 >> 7)) }
+        for range in [0..<0, 0..<1, 3..<11, 5..<4100, 0..<bytes.count] {
+            var hardware = CRC32(.castagnoli)
+            var tables = CRC32(.castagnoliTables)
+            Array(bytes[range]).withUnsafeBytes {
+                hardware.update($0)
+                tables.update($0)
+            }
+            #expect(hardware.value == tables.value, "range \(range)")
+        }
+    }
+}

@@ -42,7 +42,7 @@ public struct S3ClientConfiguration: Sendable {
         caBundlePath: String? = nil,
         verifyTLS: Bool = true,
         maxConnectionsPerHost: Int = 64,
-        bodyChunkSize: Int = 128 << 10,
+        bodyChunkSize: Int = 64 << 10,
         userAgent: String = "s3sync/0.1"
     ) {
         self.region = region

@@ -9,6 +9,10 @@ import S3Client
 /// parts exist, the database says which of those were sent for this very file (same size, mtime,
 /// inode and part size). An upload started for an older version of the file is aborted.
 struct MultipartUploader: Sendable {
+    /// Parts of one file sent at once. More does not move a file faster over one link and costs
+    /// memory; several files still use the whole request budget together.
+    static let partsInFlight = Int(ProcessInfo.processInfo.environment["S3SYNC_PARTS_IN_FLIGHT"] ?? "") ?? 4
+
     let uploader: FileUploader
 
     var client: S3Client { uploader.client }
@@ -132,7 +136,7 @@ struct MultipartUploader: Sendable {
         _ numbers: [Int], of task: TaskRecord, path: String, plan: PartPlan, uploadID: String, rowID: Int64
     ) async throws -> [UploadedPart] {
         let algorithm = uploader.checksumAlgorithm
-        let window = max(1, uploader.budget.capacity)
+        let window = max(1, min(uploader.budget.capacity, Self.partsInFlight))
         return try await withThrowingTaskGroup(of: UploadedPart.self) { group in
             var results: [UploadedPart] = []
             var next = 0

@@ -36,4 +36,23 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
         self.multipartMD5 = multipartMD5
         self.uploadedAt = uploadedAt
     }
+
+    /// The columns in the order ``init(row:)`` reads them.
+    static let columnList =
+        "endpoint, bucket, key, size, mtimeNanoseconds, inode, eTag, md5, partSize, multipartMD5, uploadedAt"
+
+    /// Reads a row selected with ``columnList`` by position (the planner reads one per key).
+    public init(row: Row) throws {
+        endpoint = row[0]
+        bucket = row[1]
+        key = row[2]
+        size = row[3]
+        mtimeNanoseconds = row[4]
+        inode = row[5]
+        eTag = row[6]
+        md5 = row[7]
+        partSize = row[8]
+        multipartMD5 = row[9]
+        uploadedAt = row[10]
+    }
 }

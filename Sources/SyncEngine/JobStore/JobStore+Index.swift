@@ -6,16 +6,19 @@ extension JobStore {
         async throws -> [IndexRecord]
     {
         try await writer.read { db in
-            var sql = "SELECT * FROM objectIndex WHERE endpoint = ? AND bucket = ? AND key >= ?"
+            let columns = IndexRecord.columnList
+            var sql = "SELECT \(columns) FROM objectIndex WHERE endpoint = ? AND bucket = ? AND key >= ?"
             var arguments: StatementArguments = [endpoint, location.bucket, afterKey ?? location.prefix]
-            if afterKey != nil { sql = "SELECT * FROM objectIndex WHERE endpoint = ? AND bucket = ? AND key > ?" }
+            if afterKey != nil {
+                sql = "SELECT \(columns) FROM objectIndex WHERE endpoint = ? AND bucket = ? AND key > ?"
+            }
             if let upper = Self.upperBound(location.prefix) {
                 sql += " AND key < ?"
                 _ = arguments.append(contentsOf: [upper])
             }
             sql += " ORDER BY key LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
-            return try IndexRecord.fetchAll(db, sql: sql, arguments: arguments)
+            return try IndexRecord.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments)
         }
     }
 
@@ -23,7 +26,14 @@ extension JobStore {
     public func recordUploads(_ records: [IndexRecord]) async throws {
         guard !records.isEmpty else { return }
         try await writer.write { db in
-            for record in records { try record.save(db) }
+            let statement = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO objectIndex (\(IndexRecord.columnList)) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+            for record in records {
+                try statement.execute(arguments: [
+                    record.endpoint, record.bucket, record.key, record.size, record.mtimeNanoseconds, record.inode,
+                    record.eTag, record.md5, record.partSize, record.multipartMD5, record.uploadedAt,
+                ])
+            }
         }
     }
 
@@ -31,11 +41,9 @@ extension JobStore {
     public func removeIndexRecords(endpoint: String, bucket: String, keys: [String]) async throws {
         guard !keys.isEmpty else { return }
         try await writer.write { db in
-            for key in keys {
-                try db.execute(
-                    sql: "DELETE FROM objectIndex WHERE endpoint = ? AND bucket = ? AND key = ?",
-                    arguments: [endpoint, bucket, key])
-            }
+            let statement = try db.cachedStatement(
+                sql: "DELETE FROM objectIndex WHERE endpoint = ? AND bucket = ? AND key = ?")
+            for key in keys { try statement.execute(arguments: [endpoint, bucket, key]) }
         }
     }
 

@@ -5,7 +5,17 @@ extension JobStore {
     public func insertTasks(_ tasks: [TaskRecord]) async throws {
         guard !tasks.isEmpty else { return }
         try await writer.write { db in
-            for var task in tasks { try task.insert(db) }
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO task (jobID, kind, path, key, size, mtimeNanoseconds, inode, reason, state, attempts, error)
+                    VALUES (?,?,?,?,?,?,?,?,?,?,?)
+                    """)
+            for task in tasks {
+                try statement.execute(arguments: [
+                    task.jobID, task.kind.rawValue, task.path, task.key, task.size, task.mtimeNanoseconds, task.inode,
+                    task.reason, task.state.rawValue, task.attempts, task.error,
+                ])
+            }
         }
     }
 

@@ -1,16 +1,23 @@
 import S3Client
 
-/// The objects under a destination prefix in key order, fetching the next page while the current
-/// one is consumed.
+/// The objects under a destination prefix in key order.
+///
+/// Listing a big tree through one ListObjectsV2 chain is slow on many stores (each page walks
+/// the tree), so the top level is listed with the delimiter `/` and each "directory" below it
+/// is listed on its own, up to `parallelism` at once, ahead of the consumer. Results still come
+/// out in key order: a directory's keys are contiguous in that order and take its place. At most
+/// a couple of pages per directory in the window are held in memory.
 public struct RemoteListing: AsyncSequence, Sendable {
     public typealias Element = ObjectSummary
 
     let client: S3Client
     let location: S3Location
+    let parallelism: Int
 
-    public init(client: S3Client, location: S3Location) {
+    public init(client: S3Client, location: S3Location, parallelism: Int = 16) {
         self.client = client
         self.location = location
+        self.parallelism = Swift.max(1, parallelism)
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
@@ -32,17 +39,9 @@ public struct RemoteListing: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator {
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: [ObjectSummary].self, bufferingPolicy: .bufferingOldest(2))
-        let client = self.client
-        let location = self.location
         let producer = Task {
             do {
-                for try await page in client.listObjectsV2(bucket: location.bucket, prefix: location.prefix) {
-                    try Task.checkCancellation()
-                    // Wait while two pages are already buffered, to bound memory.
-                    while case .dropped = continuation.yield(page.objects) {
-                        try await Task.sleep(for: .milliseconds(5))
-                    }
-                }
+                try await produce { try await Self.send($0, to: continuation) }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -50,5 +49,129 @@ public struct RemoteListing: AsyncSequence, Sendable {
         }
         continuation.onTermination = { _ in producer.cancel() }
         return AsyncIterator(pages: stream.makeAsyncIterator())
+    }
+
+    /// Yields into a bounded stream, waiting while it is full.
+    static func send(
+        _ page: [ObjectSummary], to continuation: AsyncThrowingStream<[ObjectSummary], any Error>.Continuation
+    ) async throws {
+        guard !page.isEmpty else { return }
+        while true {
+            switch continuation.yield(page) {
+            case .enqueued: return
+            case .terminated: throw CancellationError()
+            case .dropped:
+                try await Task.sleep(for: .milliseconds(2))
+            @unknown default: return
+            }
+        }
+    }
+
+    /// One directory of the level being listed, in key order among the level's objects.
+    enum Segment {
+        case objects([ObjectSummary])
+        case directory(String, AsyncThrowingStream<[ObjectSummary], any Error>)
+    }
+
+    /// Lists everything under the prefix in key order, calling `emit` with batches.
+    func produce(emit: @Sendable ([ObjectSummary]) async throws -> Void) async throws {
+        // Go down a chain of single directories (`a/b/c/…`) to the first level that branches.
+        var level = location.prefix
+        while true {
+            let first = try await client.listObjectsV2Page(bucket: location.bucket, prefix: level, delimiter: "/")
+            if first.objects.isEmpty, first.commonPrefixes.count == 1, !first.isTruncated,
+                let only = first.commonPrefixes.first, only != level
+            {
+                level = only
+                continue
+            }
+            try await listLevel(level, firstPage: first, emit: emit)
+            return
+        }
+    }
+
+    /// Lists one level with the delimiter; each directory of it is listed flat, in parallel.
+    func listLevel(
+        _ level: String, firstPage: ListObjectsPage, emit: @Sendable ([ObjectSummary]) async throws -> Void
+    ) async throws {
+        let client = self.client
+        let bucket = location.bucket
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var segments: [Segment] = []
+            var head = 0
+            var waiting: [(String, AsyncThrowingStream<[ObjectSummary], any Error>.Continuation)] = []
+            var running = 0
+
+            func startDirectories() {
+                while running < parallelism, !waiting.isEmpty {
+                    let (prefix, continuation) = waiting.removeFirst()
+                    running += 1
+                    group.addTask {
+                        do {
+                            for try await page in client.listObjectsV2(bucket: bucket, prefix: prefix) {
+                                try await Self.send(page.objects, to: continuation)
+                            }
+                            continuation.finish()
+                        } catch {
+                            continuation.finish(throwing: error)
+                        }
+                    }
+                }
+            }
+
+            func add(_ page: ListObjectsPage) {
+                // Objects and directories of one page, merged in key order.
+                var objects = page.objects[...]
+                var batch: [ObjectSummary] = []
+                for prefix in page.commonPrefixes {
+                    while let object = objects.first, object.key.utf8.lexicographicallyPrecedes(prefix.utf8) {
+                        batch.append(object)
+                        objects = objects.dropFirst()
+                    }
+                    if !batch.isEmpty {
+                        segments.append(.objects(batch))
+                        batch = []
+                    }
+                    let (stream, continuation) = AsyncThrowingStream.makeStream(
+                        of: [ObjectSummary].self, bufferingPolicy: .bufferingOldest(2))
+                    segments.append(.directory(prefix, stream))
+                    waiting.append((prefix, continuation))
+                }
+                batch.append(contentsOf: objects)
+                if !batch.isEmpty { segments.append(.objects(batch)) }
+            }
+
+            func drain() async throws {
+                while head < segments.count {
+                    switch segments[head] {
+                    case .objects(let objects):
+                        try await emit(objects)
+                    case .directory(_, let stream):
+                        for try await page in stream { try await emit(page) }
+                        running -= 1
+                        startDirectories()
+                    }
+                    segments[head] = .objects([])
+                    head += 1
+                    if head > 256 {
+                        segments.removeFirst(head)
+                        head = 0
+                    }
+                }
+            }
+
+            var page = firstPage
+            while true {
+                add(page)
+                startDirectories()
+                // The directories of this page list in the background while it drains.
+                let token = page.isTruncated ? page.nextContinuationToken : nil
+                try await drain()
+                guard let token, !token.isEmpty else { break }
+                page = try await client.listObjectsV2Page(
+                    bucket: bucket, prefix: level, delimiter: "/", continuationToken: token)
+            }
+            try await group.waitForAll()
+        }
     }
 }
