@@ -80,6 +80,22 @@ import Testing
         }
     }
 
+    @Test func aLostCreateMultipartUploadAnswerLeavesNoUploadOpen() async throws {
+        try await CLIWorld.with { world in
+            try world.tree.writeRandom("large/a.bin", size: (5 << 20) * 2 + 1, seed: 5)
+            // The server opens the upload but the answer never arrives; the retry opens a second one.
+            let rules = [FaultProxy.Rule(.dropDuringResponse, operation: "CreateMultipartUpload", times: 1)]
+            try await FaultProxy.with(upstream: world.server, rules: rules) { proxy in
+                let run = try await proxied(world, proxy).run(
+                    world.pushArguments(["--part-size", "5MiB", "--multipart-threshold", "5MiB"]))
+                #expect(run.status == 0, "\(run.stderr)")
+                #expect(try await proxy.statistics().operation("CreateMultipartUpload").requests == 2)
+            }
+            #expect(try await world.inspector.openUploads(bucket: world.bucket).isEmpty)
+            #expect(try await world.remote() == (try world.expected()))
+        }
+    }
+
     @Test func aServerThatStaysDownFailsTheRunResumably() async throws {
         try await CLIWorld.with { world in
             try writeMixedTree(world)

@@ -72,6 +72,16 @@ extension JobStore {
         }
     }
 
+    /// Keys of a job's finished uploads of at least `minimumSize` bytes (those sent in parts).
+    public func doneUploadKeys(jobID: Int64, minimumSize: Int64) async throws -> Set<String> {
+        try await writer.read { db in
+            Set(
+                try String.fetchAll(
+                    db, sql: "SELECT key FROM task WHERE jobID = ? AND kind = 'upload' AND state = 'done' AND size >= ?",
+                    arguments: [jobID, minimumSize]))
+        }
+    }
+
     /// Tasks that failed or kept changing, for reports.
     public func problemTasks(jobID: Int64, limit: Int = 50) async throws -> [TaskRecord] {
         try await writer.read { db in

@@ -74,12 +74,15 @@ extension SyncRunner {
             return try await end(job: job, error: error, progress: progress, started: started)
         }
         try await Self.uncancellable { try await recorder.flush() }
-        return try await finish(job: job, progress: progress, started: started, supersededJobs: supersededJobs)
+        return try await finish(
+            job: job, options: options, progress: progress, started: started, supersededJobs: supersededJobs)
     }
 
     /// Ends a job whose tasks all ran: completed when nothing failed (then no multipart upload it
     /// started is left open), failed otherwise.
-    func finish(job: JobRecord, progress: TransferProgress, started: Date, supersededJobs: Set<Int64>) async throws
+    func finish(
+        job: JobRecord, options: SyncOptions, progress: TransferProgress, started: Date, supersededJobs: Set<Int64>
+    ) async throws
         -> RunReport
     {
         var job = job
@@ -96,6 +99,7 @@ extension SyncRunner {
             job.state = .completed
             job.finishedAt = Date().timeIntervalSince1970
             try await abortLeftoverUploads(jobIDs: supersededJobs.union([id]))
+            try await abortUnrecordedUploads(job: job, options: options)
         } else {
             job.state = .failed
         }
@@ -168,6 +172,30 @@ extension SyncRunner {
         }
         report.elapsedSeconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// Aborts uploads the store holds for keys this job uploaded in parts that the database does not
+    /// know: a CreateMultipartUpload whose answer was lost and that was sent again leaves the first
+    /// one open on the server. Only uploads started since the job began are touched.
+    func abortUnrecordedUploads(job: JobRecord, options: SyncOptions) async throws {
+        guard let id = job.id else { return }
+        let multipartKeys = try await store.doneUploadKeys(jobID: id, minimumSize: max(options.multipartThreshold, PartPlan.minPartSize + 1))
+        guard !multipartKeys.isEmpty else { return }
+        let recorded = Set(try await store.multipartUploads(endpoint: endpoint, location: job.destination).map(\.uploadID))
+        let open: [MultipartUploadSummary]
+        do {
+            open = try await client.listMultipartUploads(bucket: job.bucket, prefix: job.prefix)
+        } catch {
+            logger.info("could not list open multipart uploads", metadata: ["error": "\(error)"])
+            return
+        }
+        for upload in open
+        where multipartKeys.contains(upload.key) && !recorded.contains(upload.uploadID)
+            && (upload.initiated ?? 0) >= job.createdAt - 60
+        {
+            try? await client.abortMultipartUpload(bucket: job.bucket, key: upload.key, uploadID: upload.uploadID)
+            logger.info("aborted an unrecorded multipart upload", metadata: ["key": "\(upload.key)"])
+        }
     }
 
     /// Aborts the multipart uploads these jobs started that are still recorded (files that
