@@ -77,7 +77,8 @@ extension JobStore {
         try await writer.read { db in
             Set(
                 try String.fetchAll(
-                    db, sql: "SELECT key FROM task WHERE jobID = ? AND kind = 'upload' AND state = 'done' AND size >= ?",
+                    db,
+                    sql: "SELECT key FROM task WHERE jobID = ? AND kind = 'upload' AND state = 'done' AND size >= ?",
                     arguments: [jobID, minimumSize]))
         }
     }

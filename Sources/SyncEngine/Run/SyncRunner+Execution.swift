@@ -179,9 +179,11 @@ extension SyncRunner {
     /// one open on the server. Only uploads started since the job began are touched.
     func abortUnrecordedUploads(job: JobRecord, options: SyncOptions) async throws {
         guard let id = job.id else { return }
-        let multipartKeys = try await store.doneUploadKeys(jobID: id, minimumSize: max(options.multipartThreshold, PartPlan.minPartSize + 1))
+        let multipartKeys = try await store.doneUploadKeys(
+            jobID: id, minimumSize: max(options.multipartThreshold, PartPlan.minPartSize + 1))
         guard !multipartKeys.isEmpty else { return }
-        let recorded = Set(try await store.multipartUploads(endpoint: endpoint, location: job.destination).map(\.uploadID))
+        let recorded = Set(
+            try await store.multipartUploads(endpoint: endpoint, location: job.destination).map(\.uploadID))
         let open: [MultipartUploadSummary]
         do {
             open = try await client.listMultipartUploads(bucket: job.bucket, prefix: job.prefix)
