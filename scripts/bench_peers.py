@@ -54,8 +54,8 @@ def workloads(quick: bool) -> dict:
             Workload("small", 200, 4, 32 * KIB, False, "200 x 32 KiB in 4 dirs, first push", data="small"),
             Workload("large", 2, 1, 16 * MIB, False, "2 x 16 MiB, first push", data="large"),
             Workload("noop", 200, 4, 32 * KIB, True, "second push of small, nothing changed", data="small"),
-            Workload("many-noop", 2000, 20, KIB, True, "second push of 2000 x 1 KiB in 20 dirs", data="many"),
-            Workload("scale", 5000, 50, KIB, True, "no-op push of 5000 x 1 KiB in 50 dirs", data="scale"),
+            Workload("many-noop", 500, 5, KIB, True, "second push of 500 x 1 KiB in 5 dirs", data="many"),
+            Workload("scale", 2500, 25, KIB, True, "no-op push of 2500 x 1 KiB in 25 dirs", data="scale"),
         ]
     else:
         specs = [
@@ -441,7 +441,8 @@ def growth(rows: list, small: str, large: str) -> list:
     return result
 
 
-def markdown(rows: list, machine: dict, specs: dict, repeat: int, first_pushes: list, growth_rows: list) -> str:
+def markdown(rows: list, machine: dict, specs: dict, repeat: int, scale_repeat: int, first_pushes: list,
+             growth_rows: list) -> str:
     lines = [
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
         f"Linux {machine['kernel']}",
@@ -468,8 +469,10 @@ def markdown(rows: list, machine: dict, specs: dict, repeat: int, first_pushes: 
             f"| {row['workload']} | {row['tool']}{failed} | {row['wall_s']:.2f} | {row['cpu_s']:.2f} | "
             f"{row['rss_mb']:.0f} | {ratio} |")
     lines.append("")
-    lines.append(f"Medians of {repeat} runs unless noted (scale: see its repetitions); ratios are s3sync's median "
-                 "over the best peer's (for RSS, the lowest peer's); below 1 is better.")
+    runs = f"Medians of {repeat} timed runs per tool" + (
+        f" ({scale_repeat} for scale)" if "scale" in specs and scale_repeat != repeat else "")
+    lines.append(f"{runs}; the s3sync ratio is its median over the best peer's (for RSS, the lowest peer's), "
+                 "naming that peer; below 1 means s3sync is better.")
     for name, spec in specs.items():
         lines.append(f"- {name}: {spec.description}")
     if first_pushes:
@@ -479,7 +482,8 @@ def markdown(rows: list, machine: dict, specs: dict, repeat: int, first_pushes: 
             status = "" if run.ok else f" FAILED: {run.note}"
             lines.append(f"| {run.workload} | {run.tool}{status} | {run.wall:.2f} | {run.cpu:.2f} | {run.rss_mb:.0f} |")
     if growth_rows:
-        lines += ["", "Growth of a no-op push from many-noop to scale (x10 files):", "",
+        factor = specs["scale"].files / specs["many-noop"].files
+        lines += ["", f"Growth of a no-op push from many-noop to scale (x{factor:g} files):", "",
                   "| tool | wall s | x | peak RSS MB | x |", "|---|---|---:|---|---:|"]
         for row in growth_rows:
             lines.append(
@@ -555,7 +559,8 @@ def main() -> int:
         rows = summarize(bench.runs, names, tools)
         growth_rows = growth(rows, "many-noop", "scale") if "scale" in names else []
         first_pushes = [run for run in bench.runs if run.phase == "first-push"]
-        report = markdown(rows, machine, {name: specs[name] for name in names}, repeat, first_pushes, growth_rows)
+        report = markdown(rows, machine, {name: specs[name] for name in names}, repeat, args.scale_repeat,
+                          first_pushes, growth_rows)
         print(report)
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as handle:
