@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
 
 echo "== format check"
-if ! swift format lint --strict -r Sources Tests Package.swift; then
-  echo "format check failed: run 'swift format -i -r Sources Tests Package.swift'" >&2
+if ! swift format lint --strict -r Sources Tests Package.swift Benchmarks/Package.swift Benchmarks/Benchmarks; then
+  echo "format check failed: run 'swift format -i -r Sources Tests Package.swift Benchmarks/Package.swift Benchmarks/Benchmarks'" >&2
   exit 1
 fi
 

@@ -1,0 +1,611 @@
+#!/usr/bin/env python3
+"""Times s3sync against s5cmd, rclone and the AWS CLI on the same workloads, each with its
+defaults, against one `rclone serve s3` on loopback.
+
+Run through scripts/bench-peers.sh, which installs the pinned peers and builds s3sync first.
+
+Each measured run is a child started through /usr/bin/time: wall time from the driver's
+monotonic clock, CPU (user + sys) from wait4's rusage, peak RSS from time's %M. (The child's
+ru_maxrss as wait4 reports it to a Python parent would include the parent's own high-water mark,
+because a vfork'd child inherits it at exec; /usr/bin/time forks from a process of a few MB.)
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+ACCESS_KEY = "bench-access-key"
+SECRET_KEY = "bench-secret-key"
+REGION = "us-east-1"
+BUCKET = "bench"
+TOOLS = ["s3sync", "s5cmd", "rclone", "aws"]
+KIB = 1024
+MIB = 1024 * 1024
+
+
+@dataclass
+class Workload:
+    name: str
+    files: int
+    directories: int
+    file_size: int
+    noop: bool
+    description: str
+    repeat: int = 0  # 0: the --repeat value
+    data: str = ""  # name of the tree it pushes (workloads may share one)
+
+
+def workloads(quick: bool) -> dict:
+    if quick:
+        specs = [
+            Workload("small", 200, 4, 32 * KIB, False, "200 x 32 KiB in 4 dirs, first push", data="small"),
+            Workload("large", 2, 1, 16 * MIB, False, "2 x 16 MiB, first push", data="large"),
+            Workload("noop", 200, 4, 32 * KIB, True, "second push of small, nothing changed", data="small"),
+            Workload("many-noop", 500, 5, KIB, True, "second push of 500 x 1 KiB in 5 dirs", data="many"),
+            Workload("scale", 2500, 25, KIB, True, "no-op push of 2500 x 1 KiB in 25 dirs", data="scale"),
+        ]
+    else:
+        specs = [
+            Workload("small", 2000, 20, 32 * KIB, False, "2000 x 32 KiB in 20 dirs, first push", data="small"),
+            Workload("large", 2, 1, 512 * MIB, False, "2 x 512 MiB, first push", data="large"),
+            Workload("noop", 2000, 20, 32 * KIB, True, "second push of small, nothing changed", data="small"),
+            Workload(
+                "many-noop", 20_000, 200, KIB, True, "second push of 20,000 x 1 KiB in 200 dirs", data="many"
+            ),
+            Workload("scale", 200_000, 2000, KIB, True, "no-op push of 200,000 x 1 KiB in 2000 dirs", data="scale"),
+        ]
+    return {spec.name: spec for spec in specs}
+
+
+# ---------------------------------------------------------------------------------------------
+# machine, data, server
+
+
+def machine_info() -> dict:
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory = 0
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    memory = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "memory_gib": round(memory / (1 << 30), 1),
+        "os": platform.platform(),
+    }
+
+
+def generate_tree(path: str, files: int, directories: int, size: int) -> None:
+    """Random content; every mtime a day in the past, so 'newer than the upload' never holds."""
+    os.makedirs(path, exist_ok=True)
+    past = time.time() - 86_400
+    width = len(str(files))
+    for directory in range(directories):
+        os.makedirs(os.path.join(path, f"dir-{directory:04d}"), exist_ok=True)
+    for index in range(files):
+        name = os.path.join(path, f"dir-{index % directories:04d}", f"file-{index:0{width}d}.bin")
+        with open(name, "wb") as handle:
+            written = 0
+            while written < size:
+                block = os.urandom(min(size - written, 8 * MIB))
+                handle.write(block)
+                written += len(block)
+        os.utime(name, (past, past))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """One `rclone serve s3` on loopback for the whole run."""
+
+    def __init__(self, work: str):
+        self.data = os.path.join(work, "server")
+        os.makedirs(self.data)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = os.path.join(work, "rclone-server.conf")
+        open(config, "w").close()
+        env = dict(os.environ, RCLONE_CONFIG=config)
+        self.log = open(os.path.join(work, "server.log"), "w")
+        self.process = subprocess.Popen(
+            [
+                os.path.join(VENV_BIN, "rclone"), "serve", "s3",
+                "--auth-key", f"{ACCESS_KEY},{SECRET_KEY}",
+                "--addr", f"127.0.0.1:{self.port}",
+                self.data,
+            ],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"rclone serve s3 exited at start (see {self.log.name})")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("rclone serve s3 did not start listening within 30 s")
+        self.s3 = self.client()
+        self.s3.create_bucket(Bucket=BUCKET)
+
+    def client(self):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3", endpoint_url=self.url, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+            region_name=REGION, config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 10}),
+        )
+
+    def count(self, prefix: str) -> tuple:
+        """(objects, bytes) under the prefix."""
+        objects = size = 0
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+            for item in page.get("Contents", []):
+                objects += 1
+                size += item["Size"]
+        return objects, size
+
+    def delete(self, prefix: str) -> None:
+        keys = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+            keys += [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        for start in range(0, len(keys), 1000):
+            self.s3.delete_objects(Bucket=BUCKET, Delete={"Objects": keys[start : start + 1000], "Quiet": True})
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# tools
+
+
+@dataclass
+class Run:
+    workload: str
+    tool: str
+    repetition: int
+    phase: str  # "timed" or "first-push"
+    wall: float
+    cpu_user: float
+    cpu_sys: float
+    rss_mb: float
+    exit_code: int
+    ok: bool
+    note: str = ""
+
+    @property
+    def cpu(self) -> float:
+        return self.cpu_user + self.cpu_sys
+
+
+@dataclass
+class Bench:
+    server: Server
+    work: str
+    s3sync: str
+    timeout: float
+    runs: list = field(default_factory=list)
+
+    def environment(self) -> dict:
+        env = dict(os.environ)
+        for name in list(env):
+            if name.startswith(("AWS_", "RCLONE_", "S3SYNC_")):
+                del env[name]
+        env.update(
+            AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_REGION=REGION,
+            AWS_DEFAULT_REGION=REGION,
+            AWS_CONFIG_FILE=os.path.join(self.work, "aws-config-none"),
+            AWS_SHARED_CREDENTIALS_FILE=os.path.join(self.work, "aws-credentials-none"),
+            RCLONE_CONFIG=os.path.join(self.work, "rclone-client.conf"),
+            RCLONE_CONFIG_BENCH_TYPE="s3", RCLONE_CONFIG_BENCH_PROVIDER="Other",
+            RCLONE_CONFIG_BENCH_ENV_AUTH="false",
+            RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=ACCESS_KEY, RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=SECRET_KEY,
+            RCLONE_CONFIG_BENCH_REGION=REGION, RCLONE_CONFIG_BENCH_ENDPOINT=self.server.url,
+            RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE="true",
+        )
+        return env
+
+    def command(self, tool: str, source: str, prefix: str, state: str) -> list:
+        url = self.server.url
+        if tool == "s3sync":
+            return [self.s3sync, "push", source, f"s3://{BUCKET}/{prefix}", "--endpoint-url", url,
+                    "--state", state, "--json"]
+        if tool == "s5cmd":
+            return [os.path.join(VENV_BIN, "s5cmd"), "--endpoint-url", url, "sync", source + "/",
+                    f"s3://{BUCKET}/{prefix}"]
+        if tool == "rclone":
+            return [os.path.join(VENV_BIN, "rclone"), "sync", source, f"bench:{BUCKET}/{prefix}"]
+        if tool == "aws":
+            return [os.path.join(VENV_BIN, "aws"), "s3", "sync", source, f"s3://{BUCKET}/{prefix}",
+                    "--endpoint-url", url]
+        raise ValueError(tool)
+
+    def run(self, workload: str, tool: str, repetition: int, phase: str, source: str, prefix: str,
+            state: str) -> Run:
+        logs = os.path.join(self.work, "logs")
+        os.makedirs(logs, exist_ok=True)
+        stem = os.path.join(logs, f"{workload}-{tool}-{phase}-{repetition}")
+        timing = stem + ".time"
+        command = ["/usr/bin/time", "-o", timing, "-f", "%e %U %S %M"]
+        command += self.command(tool, source, prefix, state)
+        with open(stem + ".out", "wb") as out, open(stem + ".err", "wb") as err:
+            start = time.monotonic()
+            process = subprocess.Popen(
+                command, stdout=out, stderr=err, env=self.environment(), cwd=self.work, start_new_session=True)
+            timer = threading.Timer(self.timeout, kill_group, (process.pid,))
+            timer.start()
+            try:
+                _, status, usage = os.wait4(process.pid, 0)
+            except KeyboardInterrupt:
+                kill_group(process.pid)
+                raise
+            finally:
+                timer.cancel()
+            wall = time.monotonic() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        rss_mb = 0.0
+        try:
+            with open(timing) as handle:
+                fields = handle.read().split()
+            rss_mb = int(fields[-1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        run = Run(workload, tool, repetition, phase, wall, usage.ru_utime, usage.ru_stime, rss_mb,
+                  process.returncode, process.returncode == 0)
+        if not run.ok:
+            run.note = f"exit {run.exit_code}; see {stem}.err"
+        return run
+
+    def check_noop(self, run: Run, tool: str, stem_out: str) -> None:
+        """A no-op run must not upload: s3sync says so in its JSON; s5cmd and aws print a line per copy."""
+        try:
+            with open(stem_out, "rb") as handle:
+                output = handle.read().decode("utf-8", "replace")
+        except OSError:
+            return
+        if tool == "s3sync":
+            try:
+                summary = json.loads(output[output.index("{"):])
+                if summary.get("uploaded_files", 0) != 0:
+                    run.ok = False
+                    run.note = f"uploaded {summary['uploaded_files']} files on a no-op push"
+            except (ValueError, IndexError):
+                run.note = "no JSON summary"
+        elif tool in ("s5cmd", "aws"):
+            copies = [line for line in output.splitlines() if line.startswith(("cp ", "upload:"))]
+            if copies:
+                run.ok = False
+                run.note = f"copied {len(copies)} files on a no-op push"
+
+    def verify(self, run: Run, prefix: str, files: int, size: int) -> None:
+        objects, total = self.server.count(prefix)
+        if objects != files or total != files * size:
+            run.ok = False
+            run.note = (run.note + "; " if run.note else "") + (
+                f"bucket has {objects} objects / {total} bytes under {prefix}, expected {files} / {files * size}")
+
+
+# ---------------------------------------------------------------------------------------------
+# workloads
+
+
+def kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def rotate(items: list, by: int) -> list:
+    by %= len(items)
+    return items[by:] + items[:by]
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def describe(run: Run) -> str:
+    status = "ok" if run.ok else f"FAILED ({run.note})"
+    return (f"    {run.tool:7s} {run.phase:10s} #{run.repetition}: {run.wall:7.2f} s wall, {run.cpu:7.2f} s CPU, "
+            f"{run.rss_mb:7.1f} MB  {status}")
+
+
+def run_first_push(bench: Bench, spec: Workload, source: str, tools: list, repeat: int) -> None:
+    for repetition in range(repeat):
+        for tool in rotate(tools, repetition):
+            prefix = f"{spec.name}/r{repetition}-{tool}/"
+            state_dir = tempfile.mkdtemp(prefix=f"state-{tool}-", dir=bench.work)
+            run = bench.run(spec.name, tool, repetition, "timed", source, prefix, os.path.join(state_dir, "state.db"))
+            if run.ok:
+                bench.verify(run, prefix, spec.files, spec.file_size)
+            bench.runs.append(run)
+            log(describe(run))
+            shutil.rmtree(state_dir, ignore_errors=True)
+            if spec.file_size * spec.files >= 256 * MIB:
+                bench.server.delete(prefix)
+
+
+def run_noop(bench: Bench, spec: Workload, source: str, tools: list, repeat: int) -> None:
+    states = {}
+    for tool in tools:
+        prefix = f"{spec.name}/{tool}/"
+        states[tool] = os.path.join(bench.work, "state", f"{spec.name}-{tool}", "state.db")
+        os.makedirs(os.path.dirname(states[tool]), exist_ok=True)
+        run = bench.run(spec.name, tool, 0, "first-push", source, prefix, states[tool])
+        if run.ok:
+            bench.verify(run, prefix, spec.files, spec.file_size)
+        bench.runs.append(run)
+        log(describe(run))
+    for repetition in range(repeat):
+        for tool in rotate(tools, repetition):
+            prefix = f"{spec.name}/{tool}/"
+            run = bench.run(spec.name, tool, repetition, "timed", source, prefix, states[tool])
+            bench.check_noop(run, tool, os.path.join(
+                bench.work, "logs", f"{spec.name}-{tool}-timed-{repetition}.out"))
+            bench.runs.append(run)
+            log(describe(run))
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+
+def summarize(runs: list, order: list, tools: list) -> list:
+    rows = []
+    for workload in order:
+        medians = {}
+        for tool in tools:
+            timed = [run for run in runs if run.workload == workload and run.tool == tool and run.phase == "timed"]
+            good = [run for run in timed if run.ok]
+            if not timed:
+                continue
+            row = {"workload": workload, "tool": tool, "runs": len(timed), "failed": len(timed) - len(good)}
+            if good:
+                row.update(
+                    wall_s=statistics.median(run.wall for run in good),
+                    cpu_s=statistics.median(run.cpu for run in good),
+                    rss_mb=statistics.median(run.rss_mb for run in good),
+                )
+                medians[tool] = row
+            rows.append(row)
+        peers = [medians[tool] for tool in medians if tool != "s3sync"]
+        if "s3sync" in medians and peers:
+            ours = medians["s3sync"]
+            best = {
+                "wall_s": min(peer["wall_s"] for peer in peers),
+                "cpu_s": min(peer["cpu_s"] for peer in peers),
+                "rss_mb": min(peer["rss_mb"] for peer in peers),
+            }
+            ours["ratio_to_best_peer"] = {
+                metric: (ours[metric] / best[metric] if best[metric] > 0 else None) for metric in best
+            }
+            ours["best_peer"] = {
+                metric: min(peers, key=lambda peer: peer[metric])["tool"] for metric in best
+            }
+    return rows
+
+
+def growth(rows: list, small: str, large: str) -> list:
+    result = []
+    by_key = {(row["workload"], row["tool"]): row for row in rows if "wall_s" in row}
+    for tool in TOOLS:
+        a, b = by_key.get((small, tool)), by_key.get((large, tool))
+        if a and b:
+            result.append({
+                "tool": tool, "from": small, "to": large,
+                "wall_s": [a["wall_s"], b["wall_s"]], "rss_mb": [a["rss_mb"], b["rss_mb"]],
+                "wall_growth": b["wall_s"] / a["wall_s"] if a["wall_s"] else None,
+                "rss_growth": b["rss_mb"] / a["rss_mb"] if a["rss_mb"] else None,
+            })
+    return result
+
+
+def markdown(rows: list, machine: dict, specs: dict, repeat: int, scale_repeat: int, first_pushes: list,
+             growth_rows: list) -> str:
+    lines = [
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+        f"Linux {machine['kernel']}",
+        "",
+        "| workload | tool | wall s | CPU s | peak RSS MB | s3sync ratio (wall / CPU / RSS) |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        if "wall_s" not in row:
+            lines.append(f"| {row['workload']} | {row['tool']} | failed | | | {row['failed']}/{row['runs']} runs failed |")
+            continue
+        ratio = ""
+        if "ratio_to_best_peer" in row:
+            r = row["ratio_to_best_peer"]
+            best = row["best_peer"]
+
+            def fmt(metric):
+                value = r[metric]
+                return "n/a" if value is None else f"{value:.2f}x {best[metric]}"
+
+            ratio = f"{fmt('wall_s')} / {fmt('cpu_s')} / {fmt('rss_mb')}"
+        failed = f" ({row['failed']} failed)" if row["failed"] else ""
+        lines.append(
+            f"| {row['workload']} | {row['tool']}{failed} | {row['wall_s']:.2f} | {row['cpu_s']:.2f} | "
+            f"{row['rss_mb']:.0f} | {ratio} |")
+    lines.append("")
+    runs = f"Medians of {repeat} timed runs per tool" + (
+        f" ({scale_repeat} for scale)" if "scale" in specs and scale_repeat != repeat else "")
+    lines.append(f"{runs}; the s3sync ratio is its median over the best peer's (for RSS, the lowest peer's), "
+                 "naming that peer; below 1 means s3sync is better.")
+    for name, spec in specs.items():
+        lines.append(f"- {name}: {spec.description}")
+    if first_pushes:
+        lines += ["", "First pushes before the no-op runs (one run each, untimed setup):", "",
+                  "| workload | tool | wall s | CPU s | peak RSS MB |", "|---|---|---:|---:|---:|"]
+        for run in first_pushes:
+            status = "" if run.ok else f" FAILED: {run.note}"
+            lines.append(f"| {run.workload} | {run.tool}{status} | {run.wall:.2f} | {run.cpu:.2f} | {run.rss_mb:.0f} |")
+    if growth_rows:
+        factor = specs["scale"].files / specs["many-noop"].files
+        lines += ["", f"Growth of a no-op push from many-noop to scale (x{factor:g} files):", "",
+                  "| tool | wall s | x | peak RSS MB | x |", "|---|---|---:|---|---:|"]
+        for row in growth_rows:
+            lines.append(
+                f"| {row['tool']} | {row['wall_s'][0]:.2f} -> {row['wall_s'][1]:.2f} | {row['wall_growth']:.1f} | "
+                f"{row['rss_mb'][0]:.0f} -> {row['rss_mb'][1]:.0f} | {row['rss_growth']:.1f} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workloads", default="small,large,noop,many-noop",
+                        help="comma-separated: small,large,noop,many-noop,scale or 'all' (default: all but scale)")
+    parser.add_argument("--repeat", type=int, default=None, help="timed runs per tool and workload (default 3, --quick 1)")
+    parser.add_argument("--scale-repeat", type=int, default=1, help="timed runs per tool for scale (default 1)")
+    parser.add_argument("--quick", action="store_true", help="scaled-down sizes, for a smoke test in a few minutes")
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of " + ",".join(TOOLS))
+    parser.add_argument("--s3sync", default=os.path.join(ROOT, ".build", "release", "s3sync"), help="s3sync binary")
+    parser.add_argument("--json", default=os.path.join(ROOT, "bench-out", "peers.json"), help="results file")
+    parser.add_argument("--workdir", default=tempfile.gettempdir(), help="where data and the server live")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per run before it is killed")
+    args = parser.parse_args()
+
+    specs = workloads(args.quick)
+    names = list(specs) if args.workloads == "all" else [name.strip() for name in args.workloads.split(",") if name]
+    for name in names:
+        if name not in specs:
+            parser.error(f"unknown workload {name!r}; choose from {', '.join(specs)}")
+    tools = [tool.strip() for tool in args.tools.split(",") if tool]
+    for tool in tools:
+        if tool not in TOOLS:
+            parser.error(f"unknown tool {tool!r}")
+    repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
+    if not os.access(args.s3sync, os.X_OK):
+        parser.error(f"{args.s3sync} is not an executable (build it, or pass --s3sync)")
+
+    machine = machine_info()
+    log(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+        f"Linux {machine['kernel']}")
+    work = tempfile.mkdtemp(prefix="s3sync-bench-peers-", dir=args.workdir)
+    log(f"work directory: {work}")
+    server = None
+    try:
+        server = Server(work)
+        log(f"rclone serve s3 at {server.url}")
+        bench = Bench(server=server, work=work, s3sync=args.s3sync, timeout=args.timeout)
+        open(os.path.join(work, "rclone-client.conf"), "w").close()  # empty: the remote comes from the environment
+        trees = {}
+        for name in names:
+            spec = specs[name]
+            if spec.data not in trees:
+                path = os.path.join(work, "data", spec.data)
+                log(f"== generating {spec.data}: {spec.files} x {spec.file_size} bytes in {spec.directories} dirs")
+                started = time.monotonic()
+                generate_tree(path, spec.files, spec.directories, spec.file_size)
+                log(f"   {time.monotonic() - started:.1f} s")
+                trees[spec.data] = path
+            runs = args.scale_repeat if name == "scale" else repeat
+            log(f"== {name}: {spec.description}, {runs} timed run(s) per tool")
+            if spec.noop:
+                run_noop(bench, spec, trees[spec.data], tools, runs)
+            else:
+                run_first_push(bench, spec, trees[spec.data], tools, runs)
+            # The big trees are not needed again.
+            if spec.data in ("large", "scale") and not any(
+                specs[later].data == spec.data for later in names[names.index(name) + 1 :]
+            ):
+                shutil.rmtree(trees.pop(spec.data), ignore_errors=True)
+
+        rows = summarize(bench.runs, names, tools)
+        growth_rows = growth(rows, "many-noop", "scale") if "scale" in names else []
+        first_pushes = [run for run in bench.runs if run.phase == "first-push"]
+        report = markdown(rows, machine, {name: specs[name] for name in names}, repeat, args.scale_repeat,
+                          first_pushes, growth_rows)
+        print(report)
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as handle:
+            json.dump({
+                "machine": machine,
+                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "quick": args.quick, "repeat": repeat, "scale_repeat": args.scale_repeat,
+                "workloads": {name: vars(specs[name]) for name in names},
+                "versions": tool_versions(args.s3sync),
+                "summary": rows, "growth": growth_rows,
+                "runs": [dict(vars(run), cpu=run.cpu) for run in bench.runs],
+            }, handle, indent=2)
+        log(f"results: {args.json}")
+        failures = [run for run in bench.runs if not run.ok]
+        if failures:
+            log(f"{len(failures)} run(s) failed or did not do the job:")
+            for run in failures:
+                log(describe(run))
+            return 1
+        return 0
+    finally:
+        if server:
+            server.stop()
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def tool_versions(s3sync: str) -> dict:
+    def first_line(command):
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, timeout=30)
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "unknown"
+
+    commit = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    return {
+        "s3sync": f"{s3sync} (commit {commit})",
+        "s5cmd": first_line([os.path.join(VENV_BIN, "s5cmd"), "version"]),
+        "rclone": first_line([os.path.join(VENV_BIN, "rclone"), "version"]),
+        "aws": first_line([os.path.join(VENV_BIN, "aws"), "--version"]),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
