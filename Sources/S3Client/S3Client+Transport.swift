@@ -164,7 +164,7 @@ extension S3Client {
 
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(httpRequest, timeout: .hours(24), logger: logger)
+            response = try await http.execute(httpRequest, timeout: .hours(24), logger: transportLogger)
         } catch {
             throw Self.clientError(error, operation: request.operation, endpoint: endpoint)
         }
@@ -186,6 +186,15 @@ extension S3Client {
         throw S3ServiceError(
             status: status, headers: response.headers, body: body, operation: request.operation,
             bucket: request.bucket, key: request.key)
+    }
+
+    /// The logger for AsyncHTTPClient: at debug level at most, because at trace it prints whole
+    /// message heads, and a head can carry a credential (a server may echo
+    /// `x-amz-security-token` back, a redirect a presigned URL).
+    var transportLogger: Logger {
+        var transport = logger
+        if transport.logLevel < .debug { transport.logLevel = .debug }
+        return transport
     }
 
     func signingKey(_ signer: SigV4Signer, date: AmzDate) -> SigV4Signer.SigningKey {

@@ -32,6 +32,10 @@ enum ClientFactory {
         var configuration = resolved.clientConfiguration(retry: retry)
         if let attempts = global.retries { configuration.retry.maxAttempts = attempts }
         configuration.checksumAlgorithm = settings.checksum
+        // Not a flag: tests use it to make a stalled server time out quickly.
+        if let text = global.environment["S3SYNC_READ_TIMEOUT_SECONDS"], let seconds = Double(text), seconds > 0 {
+            configuration.readTimeout = .milliseconds(Int64(seconds * 1000))
+        }
         configuration.verifyTLS = !global.noVerifySSL
         configuration.maxConnectionsPerHost = max(settings.concurrency, 8)
         if let limit = settings.bandwidthLimit {

@@ -18,6 +18,14 @@ extension FaultProxy {
         /// Reads the request and sends nothing for ``Rule/stallSeconds`` (or until the client
         /// closes), then closes; not forwarded.
         case stall
+        /// Forwards the request (the server carries it out), then holds the whole answer back for
+        /// ``Rule/stallSeconds`` before relaying it: a window in which the client has not heard
+        /// what the server did (to kill the client in).
+        case holdResponse = "hold_response"
+        /// Forwards ``Rule/fraction`` of the request body, stops reading it for
+        /// ``Rule/stallSeconds``, then forwards the rest and relays the answer: a window in the
+        /// middle of an upload (see ``Statistics/Counters/holds``).
+        case holdRequest = "hold_request"
         /// Forwards untouched; put such a rule first to exempt requests from the rules after it.
         case passThrough = "pass"
     }
@@ -46,9 +54,10 @@ extension FaultProxy {
         public var times: Int?
         /// For ``Fault/slowDown``: the `x-amz-retry-after` header to send.
         public var retryAfterMilliseconds: Int?
-        /// For ``Fault/stall``: how long to stay silent (default 5 s).
+        /// For ``Fault/stall``, ``Fault/holdResponse`` and ``Fault/holdRequest``: how long to stay
+        /// silent (default 5 s).
         public var stallSeconds: Double?
-        /// For the drops: the share of the body (or of the head, when there is no body) that gets
+        /// For the drops and ``Fault/holdRequest``: the share of the body (or of the head, when there is no body) that gets
         /// through before the connection closes (default 0.5).
         public var fraction: Double?
 

@@ -12,6 +12,8 @@ extension FaultProxy {
             public var forwardedBodyBytes: Int64 = 0
             /// Stalls cut short because the client closed the connection (it timed out).
             public var stallsEndedByClient = 0
+            /// ``Fault/holdRequest`` and ``Fault/holdResponse`` windows opened so far.
+            public var holds = 0
             /// Faults injected, by ``Fault`` raw value.
             public var faults: [String: Int] = [:]
             /// Status codes answered, by code (`"200"`, `"503"`); a dropped response counts under
@@ -28,7 +30,7 @@ extension FaultProxy {
             public func responses(_ status: Int) -> Int { responses[String(status)] ?? 0 }
 
             enum CodingKeys: String, CodingKey {
-                case requests, forwarded, faults, responses
+                case requests, forwarded, faults, responses, holds
                 case forwardedBodyBytes = "forwarded_body_bytes"
                 case stallsEndedByClient = "stalls_ended_by_client"
             }

@@ -126,7 +126,7 @@ public struct FaultProxy: Sendable {
         try JSONDecoder().decode(Statistics.self, from: try await control("GET", "/__proxy/stats"))
     }
 
-    /// Zeroes the statistics.
+    /// Zeroes the statistics and forgets the requests seen.
     public func resetStatistics() async throws {
         _ = try await control("POST", "/__proxy/stats/reset")
     }

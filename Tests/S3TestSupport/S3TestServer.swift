@@ -1,6 +1,11 @@
 import Foundation
 import Logging
 import S3Client
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A real S3 server on loopback for a test: `rclone serve s3` (verifies SigV4 and Content-MD5)
 /// or `moto_server` (AWS-faithful errors and multipart ETags). Started per test and stopped after.
@@ -19,7 +24,8 @@ public struct S3TestServer: Sendable {
     /// rclone's data directory (objects are files under `dataDirectory/bucket/`).
     public let dataDirectory: String
     public let workDirectory: String
-    let process: ChildProcess
+    let launch: Launch
+    let current: ServerProcess
 
     public var credentials: AWSCredentials {
         AWSCredentials(accessKeyID: Self.accessKeyID, secretAccessKey: Self.secretAccessKey)
@@ -33,7 +39,7 @@ public struct S3TestServer: Sendable {
         ]
     }
 
-    public var log: String { process.log }
+    public var log: String { current.process.log }
 
     /// Starts a server, runs `body`, stops the server.
     public static func with<Result: Sendable>(
@@ -60,33 +66,16 @@ public struct S3TestServer: Sendable {
         var lastError: (any Error)?
         for _ in 0..<3 {
             let port = try TestEnvironment.freePort()
-            let process: ChildProcess
-            var environment = ProcessInfo.processInfo.environment
-            switch kind {
-            case .rclone:
-                environment["RCLONE_CONFIG"] = work + "/rclone.conf"
-                var arguments = [
-                    "serve", "s3", "--auth-key", "\(accessKeyID),\(secretAccessKey)", "--addr", "127.0.0.1:\(port)",
-                    "--log-level", "NOTICE",
-                ]
-                if let tls { arguments += ["--cert", tls.certificatePath, "--key", tls.keyPath] }
-                arguments += extraArguments + [data]
-                process = try ChildProcess(
-                    executable: try TestEnvironment.tool("rclone"), arguments: arguments, environment: environment,
-                    logPath: work + "/server.log")
-            case .moto:
-                environment["MOTO_ALLOW_NONEXISTENT_REGION"] = "true"
-                process = try ChildProcess(
-                    executable: try TestEnvironment.tool("moto_server"),
-                    arguments: ["-H", "127.0.0.1", "-p", String(port)] + extraArguments, environment: environment,
-                    logPath: work + "/server.log")
-            }
+            let launch = Launch(
+                kind: kind, port: port, workDirectory: work, dataDirectory: data, tls: tls,
+                extraArguments: extraArguments)
+            let process = try launch.spawn()
             do {
                 try await TestEnvironment.waitForPort(port)
                 let scheme = tls == nil ? "http" : "https"
                 return S3TestServer(
                     kind: kind, endpointURL: "\(scheme)://127.0.0.1:\(port)", port: port, dataDirectory: data,
-                    workDirectory: work, process: process)
+                    workDirectory: work, launch: launch, current: ServerProcess(process))
             } catch {
                 lastError = TestSupportError("\(kind) did not start: \(error)\n\(process.log)")
                 await process.stop()
@@ -96,8 +85,39 @@ public struct S3TestServer: Sendable {
     }
 
     public func stop() async {
-        await process.stop()
+        await current.process.stop()
         TestEnvironment.removeTree(workDirectory)
+    }
+
+    /// Kills the server with SIGKILL, as a crash would: connections break mid-request and
+    /// nothing is flushed. ``restart()`` brings it back on the same port and data directory.
+    public func crash() async {
+        let process = current.process
+        process.signal(SIGKILL)
+        _ = await process.wait(timeout: .seconds(10))
+    }
+
+    /// Starts the server again on the same port and data directory (after ``crash()``); what it
+    /// kept only in memory, such as rclone's multipart uploads in progress, is gone.
+    public func restart() async throws {
+        await current.process.stop()
+        var lastError: (any Error)?
+        // The port may take a moment to be free again.
+        for _ in 0..<20 {
+            let process = try launch.spawn(generation: current.nextGeneration())
+            do {
+                try await TestEnvironment.waitForPort(port, timeout: .seconds(5))
+                if process.isRunning {
+                    current.process = process
+                    return
+                }
+            } catch {
+                lastError = error
+            }
+            await process.stop()
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw TestSupportError("\(kind) did not restart on port \(port): \(lastError.map { "\($0)" } ?? "")\n\(log)")
     }
 
     /// A client for this server.
@@ -141,6 +161,64 @@ extension S3Client {
         } catch {
             try? await shutdown()
             throw error
+        }
+    }
+}
+
+extension S3TestServer {
+    /// How to start the server process, kept to start it again the same way.
+    struct Launch: Sendable {
+        let kind: Kind
+        let port: Int
+        let workDirectory: String
+        let dataDirectory: String
+        let tls: TLSMaterial?
+        let extraArguments: [String]
+
+        /// - Parameter generation: 0 for the first start; restarts log to `server-N.log`.
+        func spawn(generation: Int = 0) throws -> ChildProcess {
+            let logPath = workDirectory + (generation == 0 ? "/server.log" : "/server-\(generation).log")
+            var environment = ProcessInfo.processInfo.environment
+            switch kind {
+            case .rclone:
+                environment["RCLONE_CONFIG"] = workDirectory + "/rclone.conf"
+                var arguments = [
+                    "serve", "s3", "--auth-key", "\(accessKeyID),\(secretAccessKey)", "--addr", "127.0.0.1:\(port)",
+                    "--log-level", "NOTICE",
+                ]
+                if let tls { arguments += ["--cert", tls.certificatePath, "--key", tls.keyPath] }
+                arguments += extraArguments + [dataDirectory]
+                return try ChildProcess(
+                    executable: try TestEnvironment.tool("rclone"), arguments: arguments, environment: environment,
+                    logPath: logPath)
+            case .moto:
+                environment["MOTO_ALLOW_NONEXISTENT_REGION"] = "true"
+                return try ChildProcess(
+                    executable: try TestEnvironment.tool("moto_server"),
+                    arguments: ["-H", "127.0.0.1", "-p", String(port)] + extraArguments, environment: environment,
+                    logPath: logPath)
+            }
+        }
+    }
+
+    /// The server's current process, replaced by ``S3TestServer/restart()``.
+    final class ServerProcess: Sendable {
+        let slot: Mutex<ChildProcess>
+
+        let generations = Mutex(0)
+
+        init(_ process: ChildProcess) { slot = Mutex(process) }
+
+        func nextGeneration() -> Int {
+            generations.withLock {
+                $0 += 1
+                return $0
+            }
+        }
+
+        var process: ChildProcess {
+            get { slot.withLock { $0 } }
+            set { slot.withLock { $0 = newValue } }
         }
     }
 }

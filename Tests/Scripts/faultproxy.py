@@ -16,6 +16,12 @@ never rewritten, so SigV4 signatures, which cover it, stay valid. Per request, r
   drop_response   forwards the request, relays `fraction` of the response, then closes
   stall           reads the request, sends nothing for stall_seconds (or until the client
                   gives up and closes), then closes; not forwarded
+  hold_response   forwards the request (the server carries it out), then holds the whole
+                  answer back for stall_seconds before relaying it: a window in which the
+                  client has not heard what the server did
+  hold_request    forwards `fraction` of the request body, stops reading it for
+                  stall_seconds, then forwards the rest and relays the answer: a window in
+                  the middle of an upload (counted in "holds" when it opens)
   pass            forwards; put such a rule first to exempt requests from the rules after it
 
 Control, on the same port (never forwarded, never counted):
@@ -23,7 +29,10 @@ Control, on the same port (never forwarded, never counted):
   PUT  /__proxy/rules        {"seed": 7, "rules": [RULE, ...]} replaces the rules
   GET  /__proxy/rules        the rules in force
   GET  /__proxy/stats        the statistics (see Statistics.snapshot)
-  POST /__proxy/stats/reset  zeroes the statistics
+  GET  /__proxy/requests     every request seen, in order: [{"method", "target", "host",
+                             "operation", "signature"}, ...] (the first 100000); the
+                             signature is the SigV4 one, so tests can look for leaks
+  POST /__proxy/stats/reset  zeroes the statistics and forgets the requests seen
 
 A RULE is {"fault": KIND, "probability": 0.25, "method": "POST", "contains": "uploadId=",
 "operation": "CompleteMultipartUpload", "times": 3, "retry_after_ms": 500, "stall_seconds": 3,
@@ -50,6 +59,7 @@ import sys
 
 CHUNK = 1 << 20
 HEAD_LIMIT = 1 << 20
+SEEN_LIMIT = 100000
 FAULTS = (
     "slow_down",
     "internal_error",
@@ -57,10 +67,13 @@ FAULTS = (
     "drop_request",
     "drop_response",
     "stall",
+    "hold_response",
+    "hold_request",
     "pass",
 )
 INTERNAL_ERROR_MESSAGE = "We encountered an internal error. Please try again."
 UPLOAD_ID = re.compile(r"(uploadId=)[^&]*")
+SIGNATURE = re.compile(r"(?:Signature|X-Amz-Signature)=([0-9a-fA-F]+)")
 
 
 class ProtocolError(Exception):
@@ -295,6 +308,7 @@ def new_counters():
         "forwarded": 0,
         "forwarded_body_bytes": 0,
         "stalls_ended_by_client": 0,
+        "holds": 0,
         "faults": {},
         "responses": {},
     }
@@ -306,6 +320,7 @@ class Statistics:
     requests: request heads received; forwarded: requests that reached the upstream whole;
     forwarded_body_bytes: request-body bytes written to the upstream (partial bodies too);
     stalls_ended_by_client: stalls cut short because the client closed the connection;
+    holds: hold_request and hold_response windows opened;
     faults: injected faults by kind; responses: status codes sent to the client (a dropped
     response counts under its upstream status); upstream_failures: connections to the upstream
     that could not be opened or broke unasked; connections: client connections accepted."""
@@ -318,6 +333,20 @@ class Statistics:
         self.operations = {}
         self.upstream_failures = 0
         self.connections = 0
+        self.seen = []
+
+    def record(self, method, target, headers, operation):
+        if len(self.seen) < SEEN_LIMIT:
+            found = SIGNATURE.search(header(headers, "authorization") or "") or SIGNATURE.search(target)
+            self.seen.append(
+                {
+                    "method": method,
+                    "target": target,
+                    "host": header(headers, "host") or "",
+                    "operation": operation,
+                    "signature": found.group(1) if found else "",
+                }
+            )
 
     def count(self, operation, key, amount=1):
         for counters in (self.total, self.operations.setdefault(operation, new_counters())):
@@ -394,6 +423,8 @@ class Proxy:
         try:
             if path == "/__proxy/stats" and method == "GET":
                 payload = self.stats.snapshot()
+            elif path == "/__proxy/requests" and method == "GET":
+                payload = self.stats.seen
             elif path == "/__proxy/stats/reset" and method == "POST":
                 self.stats.reset()
             elif path == "/__proxy/rules" and method == "GET":
@@ -475,6 +506,7 @@ class Connection:
 
             operation = operation_of(method, target)
             stats.count(operation, "requests")
+            stats.record(method, target, headers, operation)
             rule = self.proxy.rules.decide(method, target, operation)
             fault = rule.fault if rule is not None else "pass"
             if fault != "pass":
@@ -498,8 +530,9 @@ class Connection:
                 await self.drop_during_request(raw, framing, rule, operation)
                 return
             else:
-                drop = rule if fault == "drop_response" else None
-                keep = await self.forward(method, raw, framing, operation, close_after, drop)
+                drop = rule if fault in ("drop_response", "hold_response") else None
+                pause = rule if fault == "hold_request" else None
+                keep = await self.forward(method, raw, framing, operation, close_after, drop, pause)
                 if not keep:
                     return
 
@@ -538,7 +571,7 @@ class Connection:
         # Closing with unread request bytes makes the kernel reset the client's connection.
         self.close_upstream()
 
-    async def forward(self, method, raw, framing, operation, close_after, drop_rule):
+    async def forward(self, method, raw, framing, operation, close_after, drop_rule, pause_rule=None):
         """Forwards one request and its response. Returns whether the client connection stays open."""
         stats = self.proxy.stats
         upstream = await self.connect_upstream()
@@ -559,7 +592,19 @@ class Connection:
         def counted(n):
             stats.count(operation, "forwarded_body_bytes", n)
 
-        await copy_body(self.reader, send, framing, counted)
+        if pause_rule is not None and framing[0] == "length":
+            first = int(framing[1] * pause_rule.fraction)
+
+            async def counted_send(data):
+                counted(len(data))
+                await send(data)
+
+            await copy_exactly(self.reader, counted_send, first)
+            stats.count(operation, "holds")
+            await asyncio.sleep(pause_rule.stall_seconds)
+            await copy_exactly(self.reader, counted_send, framing[1] - first)
+        else:
+            await copy_body(self.reader, send, framing, counted)
         stats.count(operation, "forwarded")
 
         while True:
@@ -594,6 +639,14 @@ class Connection:
                 whole.extend(data)
 
             await copy_body(up_reader, collect, response_framing)
+            if drop_rule.fault == "hold_response":
+                stats.count(operation, "holds")
+                await asyncio.sleep(drop_rule.stall_seconds)
+                await self.client(bytes(whole))
+                if upstream_closes:
+                    self.close_upstream()
+                    return False
+                return not close_after
             head_only = len(whole) == len(response_head)
             cut = int(len(whole) * drop_rule.fraction) if head_only else len(response_head) + int(
                 (len(whole) - len(response_head)) * drop_rule.fraction

@@ -1,7 +1,13 @@
+import Foundation
 import NIOCore
 
 extension S3Client {
     /// Starts a multipart upload.
+    ///
+    /// When an attempt may have started an upload whose answer was lost (dropped connection,
+    /// timeout, 5xx) and a retry started another, the stray upload is found with
+    /// ListMultipartUploads (same key, started since the first attempt) and aborted, so it is not
+    /// left open and unknown.
     /// - Parameter checksumAlgorithm: the flexible checksum every part will carry (declared here
     ///   as S3 requires); MD5 parts need no declaration.
     /// - Returns: the upload id.
@@ -17,15 +23,41 @@ extension S3Client {
             headers.append(("x-amz-meta-\(name.lowercased())", value))
         }
         if let contentType { headers.append(("content-type", contentType)) }
+        let startedAt = Date().timeIntervalSince1970 + shared.clockSkewSeconds.withLock { $0 }
+        var outcomeUnknown = false
         let response = try await perform(
             S3Request(
                 operation: "CreateMultipartUpload", method: .POST, bucket: bucket, key: key, query: [("uploads", "")],
-                headers: headers))
+                headers: headers),
+            outcomeUnknown: &outcomeUnknown)
         let root = try response.xml(operation: "CreateMultipartUpload")
         guard let uploadID = root.string("UploadId"), !uploadID.isEmpty else {
             throw S3ClientError(.invalidResponse, "the response has no UploadId", operation: "CreateMultipartUpload")
         }
+        if outcomeUnknown {
+            await abortStrayUploads(bucket: bucket, key: key, keeping: uploadID, startedSince: startedAt - 60)
+        }
         return uploadID
+    }
+
+    /// Aborts the uploads of exactly `key` started since `startedSince` (server time, seconds since
+    /// 1970), except `keeping`: those an attempt whose answer was lost started. Best effort.
+    func abortStrayUploads(bucket: String, key: String, keeping uploadID: String, startedSince: Double) async {
+        do {
+            for upload in try await listMultipartUploads(bucket: bucket, prefix: key)
+            where upload.key.utf8.elementsEqual(key.utf8) && upload.uploadID != uploadID
+                && (upload.initiated ?? 0) >= startedSince
+            {
+                try await abortMultipartUpload(bucket: bucket, key: key, uploadID: upload.uploadID)
+                logger.info(
+                    "aborted an upload an earlier CreateMultipartUpload attempt started; its answer was lost",
+                    metadata: ["bucket": "\(bucket)", "key": "\(key)", "upload_id": "\(upload.uploadID)"])
+            }
+        } catch {
+            logger.warning(
+                "could not look for an upload a lost CreateMultipartUpload answer may have left open",
+                metadata: ["bucket": "\(bucket)", "key": "\(key)", "error": "\(error)"])
+        }
     }
 
     /// Uploads one part (1...10000). Safe to retry: the same number replaces the earlier bytes.

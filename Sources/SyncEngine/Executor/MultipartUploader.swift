@@ -24,7 +24,14 @@ struct MultipartUploader: Sendable {
     ) {
         let plan = PartPlan(fileSize: identity.size, preferredPartSize: uploader.options.partSize)
         let algorithm = uploader.checksumAlgorithm
-        var (record, done) = try await reconcile(task: task, path: path, identity: identity, plan: plan)
+        var (record, done, completed) = try await reconcile(task: task, path: path, identity: identity, plan: plan)
+        if let completed {
+            uploader.logger.info(
+                "an earlier run completed this upload before it could record it",
+                metadata: ["key": "\(task.key)"])
+            uploader.progress.update { $0.resumedBytes += identity.size }
+            return (completed.eTag, plan.partSize)
+        }
         if record == nil {
             let uploadID = try await uploader.budget.withPermit {
                 try await client.createMultipartUpload(
@@ -75,9 +82,11 @@ struct MultipartUploader: Sendable {
     }
 
     /// Finds an upload recorded for this key: continues it if it was started for this exact file,
-    /// aborts it otherwise. Returns the upload and the parts both the database and the server have.
+    /// aborts it otherwise. Returns the upload and the parts both the database and the server have,
+    /// or the object when the upload turns out completed (a run killed between the completion and
+    /// its record).
     func reconcile(task: TaskRecord, path: String, identity: FileIdentity, plan: PartPlan) async throws
-        -> (MultipartUploadRecord?, [Int: UploadedPart])
+        -> (MultipartUploadRecord?, [Int: UploadedPart], completed: ObjectMetadata?)
     {
         let records = try await store.multipartUploads(
             endpoint: uploader.endpoint, bucket: location.bucket, key: task.key)
@@ -95,7 +104,7 @@ struct MultipartUploader: Sendable {
                 try await abort(record)
             }
         }
-        guard let record = chosen, let rowID = record.id else { return (nil, [:]) }
+        guard let record = chosen, let rowID = record.id else { return (nil, [:], nil) }
         if record.jobID != uploader.jobID { try await store.adoptMultipartUpload(id: rowID, jobID: uploader.jobID) }
         let serverParts: [UploadedPart]
         do {
@@ -103,9 +112,16 @@ struct MultipartUploader: Sendable {
                 try await client.listParts(bucket: location.bucket, key: task.key, uploadID: record.uploadID)
             }
         } catch let error as S3ServiceError where error.code == "NoSuchUpload" {
-            // Completed, aborted or expired on the server: start over.
+            // Completed, aborted or expired on the server. Completed for this very file version
+            // (the size and the mtime the upload was started with): done; otherwise start over.
+            let head = try await uploader.budget.withPermit {
+                try await client.headObject(bucket: location.bucket, key: task.key)
+            }
             try await store.removeMultipartUpload(id: rowID)
-            return (nil, [:])
+            if let head, head.size == identity.size, head.userMetadata["mtime"] == identity.mtimeMetadata {
+                return (nil, [:], head)
+            }
+            return (nil, [:], nil)
         }
         let onServer = Dictionary(serverParts.map { ($0.partNumber, $0) }, uniquingKeysWith: { first, _ in first })
         var done: [Int: UploadedPart] = [:]
@@ -128,7 +144,7 @@ struct MultipartUploader: Sendable {
             }
         }
         try await store.removeParts(uploadRowID: rowID, numbers: stale)
-        return (record, done)
+        return (record, done, nil)
     }
 
     /// Uploads parts concurrently within the shared request budget, recording each as it lands.

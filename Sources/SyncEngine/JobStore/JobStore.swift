@@ -57,6 +57,19 @@ public struct JobStore: Sendable {
         configuration.busyMode = .timeout(30)
         configuration.label = "s3sync.state"
         configuration.prepareDatabase { db in
+            // Before the pool switches the file to WAL mode and writes to it: a file of another
+            // program, or a damaged one (checked once, on the writer's connection), is refused
+            // without a single write, not found out halfway through a run.
+            try Self.checkOwnership(db, path: path)
+            if !db.configuration.readonly {
+                let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(3)")
+                guard problems == ["ok"] else {
+                    throw SyncError(
+                        .configuration,
+                        "the state file \(path) cannot be used: the database is corrupt (\(problems.joined(separator: "; "))). It was left untouched; move it aside or pass --state PATH to use another"
+                    )
+                }
+            }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
@@ -113,23 +126,27 @@ public struct JobStore: Sendable {
         return (error as NSError).localizedDescription
     }
 
-    static func migrate(_ writer: any DatabaseWriter, path: String) throws {
-        try writer.write { db in
-            let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
-            if applicationID == 0 && !tables.isEmpty && !tables.contains("grdb_migrations") {
-                throw SyncError(
-                    .configuration,
-                    "the state file \(path) is an SQLite database of another program (tables: \(tables.prefix(5).joined(separator: ", "))). It was left untouched; pass --state PATH to use another"
-                )
-            }
-            if applicationID != 0 && applicationID != applicationID_ {
-                throw SyncError(
-                    .configuration,
-                    "the state file \(path) belongs to another program (application id \(applicationID)). It was left untouched; pass --state PATH to use another"
-                )
-            }
+    /// Throws when the database is another program's: an application id that is not ours, or
+    /// tables without s3sync's migrations.
+    static func checkOwnership(_ db: Database, path: String) throws {
+        let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        if applicationID == 0 && !tables.isEmpty && !tables.contains("grdb_migrations") {
+            throw SyncError(
+                .configuration,
+                "the state file \(path) is an SQLite database of another program (tables: \(tables.prefix(5).joined(separator: ", "))). It was left untouched; pass --state PATH to use another"
+            )
         }
+        if applicationID != 0 && applicationID != applicationID_ {
+            throw SyncError(
+                .configuration,
+                "the state file \(path) belongs to another program (application id \(applicationID)). It was left untouched; pass --state PATH to use another"
+            )
+        }
+    }
+
+    static func migrate(_ writer: any DatabaseWriter, path: String) throws {
+        try writer.read { db in try checkOwnership(db, path: path) }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: "PRAGMA application_id = \(applicationID_)")

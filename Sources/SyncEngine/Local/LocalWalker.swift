@@ -132,6 +132,12 @@ public struct LocalWalker: Sequence, IteratorProtocol {
                     return .problem(
                         LocalProblem(path: relativePath, reason: "broken symbolic link; skipped", severity: .warning))
                 }
+                if code == ELOOP && entry.isSymlink {
+                    return .problem(
+                        LocalProblem(
+                            path: relativePath, reason: "symbolic link loop: it leads back to itself; skipped",
+                            severity: .warning))
+                }
                 if code == ENOENT { continue }  // deleted since the directory was read
                 return .problem(
                     LocalProblem(
