@@ -36,7 +36,8 @@ import Testing
                 #expect(status == 0, "\(process.log)")
                 #expect(summary["status"] as? String == "completed")
                 #expect(StatusJSON.int(summary, "uploaded_files") == written.files)
-                #expect(openingFaults >= 12)
+                // Listing and PutObject certainly ran into their three opening faults by now.
+                #expect(openingFaults >= 6)
                 #expect(seen.total.faultCount > openingFaults, "the outage hit requests")
                 #expect((StatusJSON.int(summary, "retries") ?? 0) >= seen.total.faultCount)
             }
@@ -98,7 +99,8 @@ import Testing
             try MixedTree.write(world.tree, small: 100, large: 2)
             try await FaultProxy.with(upstream: world.server) { proxy in
                 let s3sync = world.through(proxy)
-                let first = try await s3sync.run(world.pushArguments(MixedTree.multipartArguments), timeout: .seconds(120))
+                let first = try await s3sync.run(
+                    world.pushArguments(MixedTree.multipartArguments), timeout: .seconds(120))
                 #expect(first.status == 0, "\(first.stderr)")
 
                 // Change a third of the files and both large ones, add some, so the listing has
@@ -135,7 +137,8 @@ import Testing
                 #expect(try await world.remote() == expected)
 
                 try await proxy.setRules([])
-                let third = try await s3sync.run(world.pushArguments(MixedTree.multipartArguments), timeout: .seconds(60))
+                let third = try await s3sync.run(
+                    world.pushArguments(MixedTree.multipartArguments), timeout: .seconds(60))
                 #expect(third.status == 0)
                 #expect(third.int("uploaded_files") == 0, "the index matches the bucket")
             }
@@ -151,7 +154,8 @@ import Testing
             twice.times = 2
             try await FaultProxy.with(upstream: world.server, rules: [twice]) { proxy in
                 let s3sync = world.through(proxy)
-                let first = try await s3sync.run(world.pushArguments(MixedTree.multipartArguments), timeout: .seconds(120))
+                let first = try await s3sync.run(
+                    world.pushArguments(MixedTree.multipartArguments), timeout: .seconds(120))
                 #expect(first.status == 0, "\(first.stderr)")
                 #expect(try await proxy.statistics().operation("CompleteMultipartUpload").faults(.okWithError) == 2)
                 #expect(try await world.remote() == (try world.expected()))
@@ -248,7 +252,8 @@ import Testing
             #expect(job["state"] as? String == "failed")
 
             try await world.server.restart()
-            let resumed = try await world.s3sync.run(["resume", "--state", world.state, "--json"], timeout: .seconds(120))
+            let resumed = try await world.s3sync.run(
+                ["resume", "--state", world.state, "--json"], timeout: .seconds(120))
             #expect(resumed.status == 0, "\(resumed.stderr)")
             #expect(resumed.string("status") == "completed")
             #expect(try await world.remote() == (try world.expected()))

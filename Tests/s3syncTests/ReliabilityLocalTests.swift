@@ -85,7 +85,9 @@ import Testing
                 _ = await growing.result
                 let summary = StatusJSON.summary(process.log)
                 let seen = try await proxy.requestsSeen()
-                func sent(_ name: String) -> Int { seen.filter { $0.path.hasSuffix("/" + name) && $0.method == "PUT" }.count }
+                func sent(_ name: String) -> Int {
+                    seen.filter { $0.path.hasSuffix("/" + name) && $0.method == "PUT" }.count
+                }
                 let answers = try await proxy.statistics().operation("PutObject").responses
                 print(
                     "ReliabilityLocalTests: files changed under the upload (\(algorithm)): exit \(status.map { "\($0)" } ?? "none"), \(StatusJSON.int(summary, "changed_during_upload") ?? -1) changed, \(StatusJSON.int(summary, "vanished_files") ?? -1) vanished; PUTs of a-streamed.bin \(sent("a-streamed.bin")), of b-multipart.bin parts \(sent("b-multipart.bin")), of g-growing.log \(sent("g-growing.log")); PutObject answers \(answers)"
@@ -139,9 +141,10 @@ import Testing
             defer { for (path, _, open) in modes { _ = chmod(tree.path(path), open) } }
             _ = chmod(world.home, 0o777)
             let state = world.home + "/nobody/state.db"
-            let push = [
-                "push", tree.root, "s3://\(world.bucket)/backup", "--state", state, "--json",
-            ] + MixedTree.multipartArguments
+            let push =
+                [
+                    "push", tree.root, "s3://\(world.bucket)/backup", "--state", state, "--json",
+                ] + MixedTree.multipartArguments
 
             let failed = try await world.runUnprivileged(push)
             #expect(failed.status == 1, "\(failed.stderr)")
@@ -249,7 +252,8 @@ import Testing
     @Test func keysOf1024BytesUploadAndLongerOnesFailClearly() async throws {
         try await CLIWorld.with { world in
             // rclone stores keys as paths, at most 255 bytes a component: build keys from several.
-            let ascii = (0..<4).map { String(repeating: Character(UnicodeScalar(UInt8(97 + $0))), count: 250) }
+            let ascii =
+                (0..<4).map { String(repeating: Character(UnicodeScalar(UInt8(97 + $0))), count: 250) }
                 .joined(separator: "/") + "/"  // 1004 bytes
             let wide = (0..<4).map { _ in String(repeating: "日", count: 83) }.joined(separator: "/") + "/"  // 1000
             let prefix = "backup/"
@@ -292,7 +296,8 @@ import Testing
             try tree.write(deep + "leaf.txt", "200 levels down")
             try tree.write("empty.txt", "")
             try tree.write("nested/empty/file", "")
-            try FileManager.default.createDirectory(atPath: tree.path("empty-dir/also-empty"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: tree.path("empty-dir/also-empty"), withIntermediateDirectories: true)
             // Sparse: holes with a few written blocks, at and around the multipart threshold.
             let sparse: [(String, Int64, [Int64])] = [
                 ("sparse/holes.bin", 12 << 20, [0, 7 << 20, (12 << 20) - 4096]),
@@ -349,7 +354,9 @@ import Testing
             }
             #expect(
                 try await world.remoteKeys()
-                    == Set(["backup/real.txt", "backup/link-to-real.txt", "backup/loop/inside.txt"].map { Array($0.utf8) }))
+                    == Set(
+                        ["backup/real.txt", "backup/link-to-real.txt", "backup/loop/inside.txt"].map { Array($0.utf8) })
+            )
 
             // Without following symlinks, the links are not looked at at all.
             let plain = try await world.s3sync.run(
@@ -464,7 +471,9 @@ import Testing
             }
             let mountPoint = world.home + "/tiny"
             try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-            let arguments = ["push", world.tree.root, "s3://\(world.bucket)/backup", "--state", mountPoint + "/s/state.db"]
+            let arguments = [
+                "push", world.tree.root, "s3://\(world.bucket)/backup", "--state", mountPoint + "/s/state.db",
+            ]
 
             // Full from the start: the database cannot even be set up.
             let full = try await runOnTinyFilesystem(
@@ -487,7 +496,9 @@ import Testing
 
     @Test func corruptOrForeignStateFilesAreRefusedAndNeverReplaced() async throws {
         try await CLIWorld.with { world in
-            for index in 0..<1500 { try world.tree.write("files/\(index)-\(String(repeating: "p", count: 60))", "\(index)") }
+            for index in 0..<1500 {
+                try world.tree.write("files/\(index)-\(String(repeating: "p", count: 60))", "\(index)")
+            }
             let made = try await world.push()
             #expect(made.status == 0, "\(made.stderr)")
             let checkpoint = try await Shell.run("/usr/bin/sqlite3", [world.state, "PRAGMA wal_checkpoint(TRUNCATE)"])
@@ -512,13 +523,18 @@ import Testing
             let cases: [(String, Data, [String])] = [
                 ("truncated to 40 %", original.prefix(original.count * 2 / 5), ["corrupt", "malformed"]),
                 ("64 KiB overwritten", damaged, ["corrupt", "malformed"]),
-                ("header destroyed", Data(repeating: 0, count: 100) + original.dropFirst(100), ["not an SQLite database"]),
                 (
-                    "another program's SQLite", try await sqlite("CREATE TABLE notes(id, text); INSERT INTO notes VALUES(1, 'x');"),
+                    "header destroyed", Data(repeating: 0, count: 100) + original.dropFirst(100),
+                    ["not an SQLite database"]
+                ),
+                (
+                    "another program's SQLite",
+                    try await sqlite("CREATE TABLE notes(id, text); INSERT INTO notes VALUES(1, 'x');"),
                     ["another program"]
                 ),
                 (
-                    "a foreign application id", try await sqlite("PRAGMA application_id = 1234; CREATE TABLE grdb_migrations(x);"),
+                    "a foreign application id",
+                    try await sqlite("PRAGMA application_id = 1234; CREATE TABLE grdb_migrations(x);"),
                     ["belongs to another program"]
                 ),
             ]
@@ -530,7 +546,9 @@ import Testing
                 let status = try await world.s3sync.run(["status", "--state", world.state], timeout: .seconds(30))
                 var after = stat()
                 _ = stat(world.state, &after)
-                print("ReliabilityLocalTests: state file \(name): exit \(run.status): \(run.stderr.split(separator: "\n").last ?? "")")
+                print(
+                    "ReliabilityLocalTests: state file \(name): exit \(run.status): \(run.stderr.split(separator: "\n").last ?? "")"
+                )
                 #expect(run.status == 2, "\(name): \(run.stderr)")
                 #expect(messages.contains { run.stderr.contains($0) }, "\(name): \(run.stderr)")
                 #expect(run.stderr.contains(world.state), "\(name): names the file")

@@ -47,7 +47,8 @@ import Testing
 
                 // A run killed mid-way, so the WAL is caught on disk as it was.
                 let killed = try s3sync.start(
-                    world.pushArguments(MixedTree.multipartArguments + ["--verbose"]), logPath: world.home + "/killed.log")
+                    world.pushArguments(MixedTree.multipartArguments + ["--verbose"]),
+                    logPath: world.home + "/killed.log")
                 try await waitUntil("the held completion") { try await proxy.statistics().total.holds >= 1 }
                 stateSnapshots.append(stateFiles(directory))
                 killed.signal(SIGKILL)
@@ -106,19 +107,25 @@ import Testing
             try MixedTree.write(world.tree, small: 10, large: 1, largeParts: 2)
             let directory = world.home + "/made/for/us"
             let state = directory + "/state.db"
-            try await FaultProxy.with(upstream: world.server) { proxy in
+            // The completion is held so the files are looked at while the run is in full swing.
+            let hold = FaultProxy.Rule(.holdResponse, operation: "CompleteMultipartUpload", times: 1, stallSeconds: 3)
+            try await FaultProxy.with(upstream: world.server, rules: [hold]) { proxy in
                 let s3sync = world.through(proxy)
                 let arguments =
                     ["push", world.tree.root, "s3://\(world.bucket)/backup", "--state", state, "--json"]
                     + MixedTree.multipartArguments
                 // umask 000: whatever s3sync does not set explicitly would be world-writable.
                 let process = try ChildProcess(
-                    executable: "/bin/sh", arguments: ["-c", "umask 000; exec \"$0\" \"$@\"", S3SyncBinary.path] + arguments,
+                    executable: "/bin/sh",
+                    arguments: ["-c", "umask 000; exec \"$0\" \"$@\"", S3SyncBinary.path] + arguments,
                     environment: s3sync.environment, logPath: world.home + "/push.log")
                 try await waitUntil("the held completion") { try await proxy.statistics().total.holds >= 1 }
                 var modes: [String: mode_t] = [:]
-                for path in [directory, directory + "/locks"] + (try FileManager.default.contentsOfDirectory(atPath: directory)).map({ directory + "/" + $0 })
-                    + (try FileManager.default.contentsOfDirectory(atPath: directory + "/locks")).map({ directory + "/locks/" + $0 })
+                for path in [directory, directory + "/locks"]
+                    + (try FileManager.default.contentsOfDirectory(atPath: directory)).map({ directory + "/" + $0 })
+                    + (try FileManager.default.contentsOfDirectory(atPath: directory + "/locks")).map({
+                        directory + "/locks/" + $0
+                    })
                 {
                     var info = stat()
                     if stat(path, &info) == 0 { modes[String(path.dropFirst(directory.count))] = info.st_mode & 0o777 }
@@ -193,7 +200,9 @@ import Testing
             let unverified = try await push("unverified.txt", ["--no-verify-ssl"])
             #expect(unverified.status == 0, "\(unverified.stderr)")
             #expect(try await keys().count == 5)
-            print("ReliabilitySecurityTests: an untrusted certificate: \(untrusted.stderr.split(separator: "\n").last ?? "")")
+            print(
+                "ReliabilitySecurityTests: an untrusted certificate: \(untrusted.stderr.split(separator: "\n").last ?? "")"
+            )
         }
 
         // A certificate from a trusted CA for another name.
@@ -214,7 +223,9 @@ import Testing
                 ], timeout: .seconds(60))
             #expect(run.status == 2, "\(run.stderr)")
             #expect(run.stderr.contains("TLS"), "\(run.stderr)")
-            print("ReliabilitySecurityTests: a certificate for another name: \(run.stderr.split(separator: "\n").last ?? "")")
+            print(
+                "ReliabilitySecurityTests: a certificate for another name: \(run.stderr.split(separator: "\n").last ?? "")"
+            )
         }
     }
 
@@ -238,11 +249,14 @@ import Testing
                 try await world.waitForJob(while: killed) { StatusJSON.partsDone($0) >= 1 }
                 killed.signal(SIGKILL)
                 _ = await killed.wait(timeout: .seconds(10))
-                let resumed = try await s3sync.run(["resume", "--state", world.state, "--json"], timeout: .seconds(120))
+                let resumed = try await s3sync.run(
+                    ["resume", "--state", world.state, "--json"], timeout: .seconds(120))
                 #expect(resumed.status == 0, "\(resumed.stderr)")
                 try world.tree.remove("set0/file-0.dat")
                 try world.tree.write("set0/added.txt", "added")
-                for arguments in [push, world.pushArguments(["--dry-run", "--delete"]), ["status", "--state", world.state]] {
+                for arguments in [
+                    push, world.pushArguments(["--dry-run", "--delete"]), ["status", "--state", world.state],
+                ] {
                     let run = try await s3sync.run(arguments, timeout: .seconds(120))
                     #expect(run.status == 0, "\(arguments): \(run.stderr)")
                 }
@@ -254,7 +268,8 @@ import Testing
                     operations[request.operation, default: 0] += 1
                     let path = request.path
                     #expect(request.host == "127.0.0.1:\(proxy.port)", "\(request.host)")
-                    #expect(path == bucketPath || path.hasPrefix(bucketPath + "/"), "\(request.method) \(request.target)")
+                    #expect(
+                        path == bucketPath || path.hasPrefix(bucketPath + "/"), "\(request.method) \(request.target)")
                     if path.hasPrefix(bucketPath + "/") && path != bucketPath + "/" {
                         #expect(path.hasPrefix(bucketPath + "/backup/"), "\(request.method) \(request.target)")
                     }
@@ -262,7 +277,9 @@ import Testing
                         #expect(request.query["prefix"]?.hasPrefix("backup/") == true, "\(request.target)")
                     }
                 }
-                print("ReliabilitySecurityTests: \(requests.count) requests, all inside s3://\(world.bucket)/backup/: \(operations)")
+                print(
+                    "ReliabilitySecurityTests: \(requests.count) requests, all inside s3://\(world.bucket)/backup/: \(operations)"
+                )
                 #expect(operations["ListBuckets"] == nil)
                 #expect(operations["DeleteObjects"] ?? 0 >= 1)
             }

@@ -114,7 +114,9 @@ import Testing
                     let arguments =
                         round == 0
                         ? world.pushArguments(
-                            MixedTree.multipartArguments + ["--concurrency", "\(Self.concurrency)", "--bwlimit", "3MiB"])
+                            MixedTree.multipartArguments + [
+                                "--concurrency", "\(Self.concurrency)", "--bwlimit", "3MiB",
+                            ])
                         : ["resume", "--state", world.state, "--json"]
                     let before = try await proxy.statistics().total.requests
                     let process = try s3sync.start(arguments, logPath: world.home + "/round-\(round).log")
@@ -138,7 +140,8 @@ import Testing
                     #expect(StatusJSON.summary(process.log)["status"] as? String == "interrupted")
                     interrupted += 1
                 }
-                let resumed = try await s3sync.run(["resume", "--state", world.state, "--json"], timeout: .seconds(120))
+                let resumed = try await s3sync.run(
+                    ["resume", "--state", world.state, "--json"], timeout: .seconds(120))
                 print(
                     "TortureTests: \(interrupted) runs stopped by SIGTERM/SIGINT at random moments, the slowest exit \(slowest) after its signal; final resume exit \(resumed.status)"
                 )
