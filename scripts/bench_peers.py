@@ -261,13 +261,15 @@ class Bench:
         raise ValueError(tool)
 
     def run(self, workload: str, tool: str, repetition: int, phase: str, source: str, prefix: str,
-            state: str) -> Run:
+            state: str, flags: tuple = ()) -> Run:
+        """Times one run; `flags` are extra options, and the run is labelled with them."""
         logs = os.path.join(self.work, "logs")
         os.makedirs(logs, exist_ok=True)
-        stem = os.path.join(logs, f"{workload}-{tool}-{phase}-{repetition}")
+        label = " ".join((tool,) + tuple(flags))
+        stem = os.path.join(logs, f"{workload}-{label.replace(' ', '_')}-{phase}-{repetition}")
         timing = stem + ".time"
         command = ["/usr/bin/time", "-o", timing, "-f", "%e %U %S %M"]
-        command += self.command(tool, source, prefix, state)
+        command += self.command(tool, source, prefix, state) + list(flags)
         with open(stem + ".out", "wb") as out, open(stem + ".err", "wb") as err:
             start = time.monotonic()
             process = subprocess.Popen(
@@ -290,7 +292,7 @@ class Bench:
             rss_mb = int(fields[-1]) / 1024
         except (OSError, ValueError, IndexError):
             pass
-        run = Run(workload, tool, repetition, phase, wall, usage.ru_utime, usage.ru_stime, rss_mb,
+        run = Run(workload, label, repetition, phase, wall, usage.ru_utime, usage.ru_stime, rss_mb,
                   process.returncode, process.returncode == 0)
         if not run.ok:
             run.note = f"exit {run.exit_code}; see {stem}.err"

@@ -17,12 +17,11 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "Planner merge 100k local x 100k remote, index (no-op push)",
         configuration: .init(metrics: Benchmark.defaultConfiguration.metrics + [Rate.entriesPerSecond]),
-        closure: { benchmark, fixture in
+        closure: { (benchmark: Benchmark, fixture: PlannerFixture) in
             let start = ContinuousClock.now
             let summary = try await planner.plan(
                 local: LocalWalker(root: fixture.tree.root), remote: ListedObjects(objects: fixture.tree.objects),
-                store: fixture.store
-            ) { blackHole($0) }
+                store: fixture.store, emit: { blackHole($0) })
             precondition(summary.skips == treeSize && summary.uploads == 0, "unexpected plan \(summary)")
             Rate.record(benchmark, Rate.entriesPerSecond, units: Double(treeSize), since: start)
         },
@@ -41,12 +40,11 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "Planner merge 100k local x 100k remote, no index",
         configuration: .init(metrics: Benchmark.defaultConfiguration.metrics + [Rate.entriesPerSecond]),
-        closure: { benchmark, fixture in
+        closure: { (benchmark: Benchmark, fixture: PlannerFixture) in
             let start = ContinuousClock.now
             let summary = try await planner.plan(
                 local: LocalWalker(root: fixture.tree.root), remote: ListedObjects(objects: fixture.tree.objects),
-                store: nil
-            ) { blackHole($0) }
+                store: nil, emit: { blackHole($0) })
             precondition(summary.skips == treeSize, "unexpected plan \(summary)")
             Rate.record(benchmark, Rate.entriesPerSecond, units: Double(treeSize), since: start)
         },
@@ -62,7 +60,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "LocalWalker 100k files",
         configuration: .init(metrics: Benchmark.defaultConfiguration.metrics + [Rate.entriesPerSecond]),
-        closure: { benchmark, root in
+        closure: { (benchmark: Benchmark, root: String) in
             let start = ContinuousClock.now
             var count = 0
             for entry in try LocalWalker(root: root) {
@@ -82,7 +80,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "JobStore insertTasks 10k (1000 per transaction)",
         configuration: .init(metrics: Benchmark.defaultConfiguration.metrics + [Rate.tasksPerSecond]),
-        closure: { benchmark, fixture in
+        closure: { (benchmark: Benchmark, fixture: StoreFixture) in
             let start = ContinuousClock.now
             for batch in 0..<10 {
                 let tasks = (0..<1000).map { index in
@@ -105,7 +103,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "JobStore recordPart 1000 (one transaction each)",
         configuration: .init(metrics: Benchmark.defaultConfiguration.metrics + [Rate.partsPerSecond]),
-        closure: { benchmark, fixture in
+        closure: { (benchmark: Benchmark, fixture: StoreFixture) in
             let upload = try await fixture.store.insertMultipartUpload(
                 MultipartUploadRecord(
                     jobID: fixture.jobID, endpoint: TreeFixture.endpoint, bucket: "bench-bucket",
@@ -134,7 +132,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "JobStore completion batches 10k files (256 per batch)",
         configuration: .init(metrics: Benchmark.defaultConfiguration.metrics + [Rate.filesPerSecond]),
-        closure: { benchmark, fixture in
+        closure: { (benchmark: Benchmark, fixture: StoreFixture) in
             let run = UInt64.random(in: 0...UInt64.max)
             let start = ContinuousClock.now
             var offset = 0

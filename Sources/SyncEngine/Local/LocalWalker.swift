@@ -166,6 +166,9 @@ public struct LocalWalker: Sequence, IteratorProtocol {
         }
     }
 
+    static let typeOffset = MemoryLayout<dirent>.offset(of: \dirent.d_type)!
+    static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+
     enum ReadResult {
         case success(([DirectoryEntry], [Entry]))
         case failure(String)
@@ -178,12 +181,12 @@ public struct LocalWalker: Sequence, IteratorProtocol {
         var entries: [DirectoryEntry] = []
         var problems: [Entry] = []
         while let pointer = readdir(directory) {
-            let type = pointer.pointee.d_type
-            let nameBytes = withUnsafeBytes(of: pointer.pointee.d_name) { raw -> [UInt8] in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                let length = bytes.firstIndex(of: 0) ?? bytes.count
-                return Array(bytes[0..<length])
-            }
+            // A dirent is only as long as its name: reading the whole struct (`pointee`) can run
+            // past the end of the directory buffer, so the fields are read in place.
+            let record = UnsafeRawPointer(pointer)
+            let type = record.load(fromByteOffset: Self.typeOffset, as: UInt8.self)
+            let name = record.advanced(by: Self.nameOffset).assumingMemoryBound(to: UInt8.self)
+            let nameBytes = Array(UnsafeBufferPointer(start: name, count: strlen(record.advanced(by: Self.nameOffset))))
             if nameBytes == [UInt8(ascii: ".")] || nameBytes == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
             guard let name = String(validating: nameBytes, as: UTF8.self) else {
                 problems.append(
