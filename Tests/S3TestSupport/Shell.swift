@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs a command to completion and captures its output.
 public enum Shell {
     public struct Result: Sendable {
@@ -8,9 +12,11 @@ public enum Shell {
         public let errorOutput: String
     }
 
+    /// With a `timeout`, a command still running when it passes is killed (SIGKILL) and the call
+    /// throws: a test that must not hang fails instead.
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-        currentDirectory: String? = nil
+        currentDirectory: String? = nil, timeout: Duration? = nil
     ) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -28,7 +34,18 @@ public enum Shell {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         // Poll rather than block: a blocked thread would starve the cooperative pool.
-        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        while process.isRunning {
+            if let deadline, let timeout, ContinuousClock.now >= deadline {
+                kill(process.processIdentifier, SIGKILL)
+                while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+                let errorOutput = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+                throw TestSupportError(
+                    "\(executable) \(arguments.joined(separator: " ")) was still running after \(timeout) (killed):\n\(errorOutput)"
+                )
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let errorOutput = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         return Result(status: process.terminationStatus, output: output, errorOutput: errorOutput)

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import S3Client
 
 /// Signer, listing parser and checksums: the per-request and per-byte work of the S3 client.

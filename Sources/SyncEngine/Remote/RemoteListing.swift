@@ -96,7 +96,8 @@ public struct RemoteListing: AsyncSequence, Sendable {
     ) async throws {
         let client = self.client
         let bucket = location.bucket
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Discarding: a finished directory's task is freed at once, not kept until the level ends.
+        try await withThrowingDiscardingTaskGroup { group in
             var segments: [Segment] = []
             var head = 0
             var waiting: [(String, AsyncThrowingStream<[ObjectSummary], any Error>.Continuation)] = []
@@ -171,7 +172,6 @@ public struct RemoteListing: AsyncSequence, Sendable {
                 page = try await client.listObjectsV2Page(
                     bucket: bucket, prefix: level, delimiter: "/", continuationToken: token)
             }
-            try await group.waitForAll()
         }
     }
 }

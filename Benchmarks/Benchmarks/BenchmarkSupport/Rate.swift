@@ -1,14 +1,19 @@
 import Benchmark
 
 /// Rates as custom metrics (bigger is better), timed inside the measured closure.
-enum Rate {
-    static let entriesPerSecond = BenchmarkMetric.custom("entries/s", polarity: .prefersLarger, useScalingFactor: false)
-    static let tasksPerSecond = BenchmarkMetric.custom("tasks/s", polarity: .prefersLarger, useScalingFactor: false)
-    static let partsPerSecond = BenchmarkMetric.custom("parts/s", polarity: .prefersLarger, useScalingFactor: false)
-    static let filesPerSecond = BenchmarkMetric.custom("files/s", polarity: .prefersLarger, useScalingFactor: false)
+public enum Rate {
+    public static let megabytesPerSecond = metric("MB/s")
+    public static let entriesPerSecond = metric("entries/s")
+    public static let tasksPerSecond = metric("tasks/s")
+    public static let partsPerSecond = metric("parts/s")
+    public static let filesPerSecond = metric("files/s")
+
+    static func metric(_ name: String) -> BenchmarkMetric {
+        .custom(name, polarity: .prefersLarger, useScalingFactor: false)
+    }
 
     /// Records `units` divided by the seconds elapsed since `start`.
-    static func record(
+    public static func record(
         _ benchmark: Benchmark, _ metric: BenchmarkMetric, units: Double, since start: ContinuousClock.Instant
     ) {
         let elapsed = ContinuousClock.now - start
