@@ -23,7 +23,7 @@ import Testing
             try tree.writeRandom("d-grown.bin", size: 200 << 10, seed: 4)
             try tree.writeRandom("e-replaced.bin", size: 300 << 10, seed: 5)
             try tree.writeRandom("f-deleted.bin", size: 300 << 10, seed: 6)
-            try tree.write("g-growing.log", "log start\n")
+            try tree.writeRandom("g-growing.log", size: 2 << 20, seed: 7)  // streamed, appended to all along
             try tree.write("h-steady.txt", "never changes")
             // Windows to change files in: the body of a-streamed.bin stops after 3 MiB for 3 s
             // (s3sync has read at most the socket buffers' worth further); the answer to the
@@ -34,6 +34,9 @@ import Testing
                     fraction: 0.1),
                 FaultProxy.Rule(
                     .holdResponse, contains: "partNumber=1&", operation: "UploadPart", times: 1, stallSeconds: 3),
+                // Every upload of g-growing.log lasts half a second: the log grows during each one.
+                FaultProxy.Rule(
+                    .holdRequest, contains: "g-growing", operation: "PutObject", stallSeconds: 0.5, fraction: 0.5),
             ]
             try await FaultProxy.with(upstream: world.server, rules: rules) { proxy in
                 let s3sync = world.through(proxy)
