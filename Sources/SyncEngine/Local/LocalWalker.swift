@@ -185,8 +185,8 @@ public struct LocalWalker: Sequence, IteratorProtocol {
             // past the end of the directory buffer, so the fields are read in place.
             let record = UnsafeRawPointer(pointer)
             let type = record.load(fromByteOffset: Self.typeOffset, as: UInt8.self)
-            let name = record.advanced(by: Self.nameOffset).assumingMemoryBound(to: UInt8.self)
-            let nameBytes = Array(UnsafeBufferPointer(start: name, count: strlen(record.advanced(by: Self.nameOffset))))
+            let name = record.advanced(by: Self.nameOffset).assumingMemoryBound(to: CChar.self)
+            let nameBytes = Array(UnsafeRawBufferPointer(start: name, count: strlen(name)))
             if nameBytes == [UInt8(ascii: ".")] || nameBytes == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
             guard let name = String(validating: nameBytes, as: UTF8.self) else {
                 problems.append(

@@ -175,8 +175,9 @@ extension SyncRunner {
     }
 
     /// Aborts uploads the store holds for keys this job uploaded in parts that the database does not
-    /// know: a CreateMultipartUpload whose answer was lost and that was sent again leaves the first
-    /// one open on the server. Only uploads started since the job began are touched.
+    /// know: a run killed between CreateMultipartUpload and recording its answer leaves one open
+    /// (a lost answer within a run is cleaned up by the client itself; this catches what it could
+    /// not). Only uploads started since the job began are touched.
     func abortUnrecordedUploads(job: JobRecord, options: SyncOptions) async throws {
         guard let id = job.id else { return }
         let multipartKeys = try await store.doneUploadKeys(
