@@ -188,20 +188,32 @@ import Testing
         return Array("\(directory)/".utf8) + name
     }
 
-    @Test func namesWithEveryByteValueRoundTripOrFailNamingThePath() async throws {
-        try await CLIWorld.with { world in
+    /// Every byte value in a name: valid UTF-8 round-trips byte for byte, anything else fails
+    /// naming the path. Two servers, each with one limit of its own: rclone serve s3 lists a key
+    /// holding a control character (U+0001…U+001F) under the character's Unicode picture
+    /// (U+2401…) once it reads the directory back from disk, so those bytes are left out there;
+    /// moto cannot route a key holding a newline and answers 404, which must fail that one file
+    /// with a one-line message.
+    @Test(arguments: [S3TestServer.Kind.rclone, .moto])
+    func namesWithEveryByteValueRoundTripOrFailNamingThePath(server: S3TestServer.Kind) async throws {
+        try await CLIWorld.with(server) { world in
             for directory in ["names", "utf8", "bad"] {
                 try FileManager.default.createDirectory(
                     atPath: world.tree.path(directory), withIntermediateDirectories: true)
             }
             var uploaded: [[UInt8]: String] = [:]  // key bytes → MD5 of the content
-            var refused: [String] = []
+            var refused: [String] = []  // as shown on stderr
+            var refusedByServer: [String] = []  // as named in the JSON summary
             for byte in UInt8(1)...UInt8(255) where byte != UInt8(ascii: "/") {
+                if server == .rclone && byte < 0x20 { continue }
                 let hex = String(byte, radix: 16, uppercase: true).leftPadded(2)
                 let name = Array("byte-\(hex)-".utf8) + [byte] + Array("-end".utf8)
                 let contents = Array("the byte \(hex)\n".utf8)
                 let path = try writeRaw(world.tree, directory: "names", name: name, contents: contents)
-                if byte < 0x80 {
+                if byte == UInt8(ascii: "\n") && server == .moto {
+                    refused.append("names/byte-0A-\\x0A-end")
+                    refusedByServer.append("names/byte-0A-\n-end")
+                } else if byte < 0x80 {
                     uploaded[Array("backup/".utf8) + path] = Data(contents).md5Hex
                 } else {
                     refused.append("names/byte-\(hex)-\\x\(hex)-end")
@@ -231,17 +243,28 @@ import Testing
             #expect(run.status == 1, "\(run.stderr)")
             #expect(run.int("failed_files") == refused.count)
             #expect(run.int("uploaded_files") == uploaded.count)
+            let lines = run.stderr.split(separator: "\n")
             for path in refused {
-                #expect(run.stderr.contains("error: \(path): the name is not valid UTF-8"), "\(path)")
+                let line = lines.first { $0.hasPrefix("error: \(path): ") }
+                #expect(line != nil, "\(path) in \(run.stderr)")
+                if !refusedByServer.isEmpty && path.contains("\\x0A") {
+                    #expect(line?.contains("PutObject failed: NotFound (HTTP 404)") == true, "\(line ?? "")")
+                } else {
+                    #expect(
+                        line?.hasSuffix("the name is not valid UTF-8, so it cannot be an S3 key; rename it") == true)
+                }
             }
-            // The JSON lists the first 50 failures.
-            #expect(run.failures.count == 50)
-            #expect(Set(run.failures.keys).isSubset(of: refused))
+            // The JSON lists the first 50 failures, with paths as they are.
+            #expect(run.failures.count == min(50, refused.count))
+            #expect(Set(run.failures.keys).isSubset(of: refused + refusedByServer))
             var remote: [[UInt8]: String] = [:]
             for object in try await world.inspector.objects(bucket: world.bucket, prefix: "backup/", contents: true) {
                 remote[Array(object.key.utf8)] = object.md5
             }
             #expect(remote.count == uploaded.count)
+            let missing = Set(uploaded.keys).subtracting(remote.keys).map { String(decoding: $0, as: UTF8.self) }
+            let extra = Set(remote.keys).subtracting(uploaded.keys).map { String(decoding: $0, as: UTF8.self) }
+            #expect(missing.isEmpty && extra.isEmpty, "missing \(missing.sorted()), unexpected \(extra.sorted())")
             #expect(remote == uploaded, "every valid name round-trips byte for byte")
 
             // Nothing is uploaded twice, nothing is mistaken for another key.

@@ -262,9 +262,3 @@ public struct StatError: Error, Sendable {
     public var vanished: Bool { code == ENOENT || code == ENOTDIR }
     public var description: String { String(cString: strerror(code)) }
 }
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}

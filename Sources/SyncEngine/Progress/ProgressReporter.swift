@@ -102,17 +102,18 @@ public final class ProgressReporter: SyncObserver {
         if wasVisible { Self.write("\r\u{1B}[2K", fd: 2) }
     }
 
-    /// Prints a line on stderr above the bar.
+    /// Prints a line on stderr above the bar; control characters in it (a newline in a file name,
+    /// say) are shown escaped, so one message is one line and cannot drive the terminal.
     public func message(_ text: String) {
         let clear = state.withLock { state in
             defer { state.barVisible = false }
             return state.barVisible
         }
-        Self.write((clear ? "\r\u{1B}[2K" : "") + text + "\n", fd: 2)
+        Self.write((clear ? "\r\u{1B}[2K" : "") + text.singleLine + "\n", fd: 2)
     }
 
     func emit(_ text: String, toStdout: Bool) {
-        if toStdout { Self.write(text + "\n", fd: 1) } else { message(text) }
+        if toStdout { Self.write(text.singleLine + "\n", fd: 1) } else { message(text) }
     }
 
     func sample(_ state: inout State, _ progress: TransferProgress.Snapshot, _ now: Double) {

@@ -95,7 +95,7 @@ public struct JobStatus: Sendable, Codable, Hashable {
         return result
     }
 
-    /// A few lines for a terminal.
+    /// A few lines for a terminal, control characters in names escaped.
     public var text: String {
         var lines = [
             "job \(job): \(state)  \(source) → \(destination)",
@@ -118,7 +118,7 @@ public struct JobStatus: Sendable, Codable, Hashable {
             )
         }
         if let lastError, state != "completed" { lines.append("  last error: \(lastError)") }
-        return lines.joined(separator: "\n")
+        return lines.map(\.singleLine).joined(separator: "\n")
     }
 
     /// JSON with snake_case keys.
