@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh >&2
 if [ -z "${S3SYNC_BENCH_NO_BUILD:-}" ]; then
   echo "== building s3sync (release)" >&2
-  swift build -c release --product s3sync 2>&1 | grep -E "error|warning: |Build complete" >&2 || true
+  scripts/build-release.sh 2>&1 | grep -E "error|warning: |Build complete" >&2 || true
 fi
 [ -x .build/release/s3sync ] || { echo "bench-peers: .build/release/s3sync is missing: the build failed" >&2; exit 1; }
 exec .venv/bin/python scripts/bench_peers.py "$@"

@@ -9,7 +9,7 @@ ROOT=$PWD
 
 scripts/install-test-deps.sh
 echo "== building s3sync (release)"
-swift build -c release --product s3sync 2>&1 | grep -E "error|warning: |Compiling s3sync|Build complete" || true
+scripts/build-release.sh 2>&1 | grep -E "error|warning: |Compiling s3sync|Build complete" || true
 S3SYNC="$ROOT/.build/release/s3sync"
 [ -x "$S3SYNC" ] || { echo "build failed" >&2; exit 1; }
 

@@ -29,7 +29,7 @@ if grep -E "^$PWD/(Sources|Tests)/.*warning:" "$log" | sort -u | grep .; then
 fi
 
 echo "== release build of s3sync (the memory test measures what users run)"
-if ! swift build -c release --product s3sync >"$log" 2>&1; then
+if ! scripts/build-release.sh >"$log" 2>&1; then
   grep -E "error" "$log" >&2 || tail -20 "$log" >&2
   echo "release build failed" >&2
   exit 1

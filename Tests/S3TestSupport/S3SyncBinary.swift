@@ -26,8 +26,10 @@ public struct S3SyncBinary: Sendable {
         public func string(_ key: String) -> String? { summary[key] as? String }
     }
 
-    /// Next to the test bundle in the build directory.
+    /// `S3SYNC_TEST_BINARY` if set (to run the suite against the release binary), else the one
+    /// next to the test bundle in the build directory.
     public static var path: String {
+        if let path = ProcessInfo.processInfo.environment["S3SYNC_TEST_BINARY"], !path.isEmpty { return path }
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidate = bundle.appendingPathComponent("s3sync").path
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }

@@ -8,7 +8,7 @@ import Testing
     @Test func peakMemoryForAOneGiBFileStaysBounded() async throws {
         let binary = TestEnvironment.packageRoot + "/.build/release/s3sync"
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("\(binary) is missing: scripts/test.sh builds it (swift build -c release --product s3sync)")
+            Issue.record("\(binary) is missing: scripts/test.sh builds it (scripts/build-release.sh)")
             return
         }
         try await CLIWorld.with { world in

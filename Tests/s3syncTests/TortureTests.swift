@@ -38,7 +38,10 @@ import Testing
                 var needsPush = true
                 while true {
                     rounds += 1
-                    let last = ContinuousClock.now - started >= Self.tortureTime
+                    // At least a minute and at least ten kills (a fast build finishes more rounds
+                    // before the kill), but never more than three minutes.
+                    let elapsed = ContinuousClock.now - started
+                    let last = (elapsed >= Self.tortureTime && kills >= 10) || elapsed >= Self.tortureTime * 3
                     let rate = last ? "1GiB" : ["4MiB", "8MiB", "16MiB", "32MiB"][Int(random.next() % 4)]
                     let command = last || needsPush || random.next() % 3 == 0 ? "push" : "resume"
                     let arguments =
