@@ -15,6 +15,7 @@ import Testing
     static let concurrency = 4
     /// How long the kill rounds go on before the last, unkilled round.
     static let tortureTime: Duration = .seconds(60)
+    static let minimumKills = 10
 
     func sentBytes(_ statistics: FaultProxy.Statistics) -> Int64 {
         statistics.operation("UploadPart").forwardedBodyBytes + statistics.operation("PutObject").forwardedBodyBytes
@@ -38,10 +39,11 @@ import Testing
                 var needsPush = true
                 while true {
                     rounds += 1
-                    // At least a minute and at least ten kills (a fast build finishes more rounds
-                    // before the kill), but never more than three minutes.
+                    // At least a minute and at least `minimumKills` (a fast build finishes more
+                    // rounds before the kill), but never more than three minutes.
                     let elapsed = ContinuousClock.now - started
-                    let last = (elapsed >= Self.tortureTime && kills >= 10) || elapsed >= Self.tortureTime * 3
+                    let last =
+                        (elapsed >= Self.tortureTime && kills >= Self.minimumKills) || elapsed >= Self.tortureTime * 3
                     let rate = last ? "1GiB" : ["4MiB", "8MiB", "16MiB", "32MiB"][Int(random.next() % 4)]
                     let command = last || needsPush || random.next() % 3 == 0 ? "push" : "resume"
                     let arguments =
@@ -93,7 +95,7 @@ import Testing
                 print(
                     "TortureTests: \(rounds) rounds, \(kills) SIGKILLs, \(generations) generations of the tree in \(ContinuousClock.now - started); payload \(payload) B, sent \(sent) B, re-sent \(resent) B (bound \(bound) B = \(kills) × \(perKill) B)"
                 )
-                #expect(kills >= 10)
+                #expect(kills >= Self.minimumKills)
                 #expect(resent >= 0)
                 #expect(resent <= bound)
             }

@@ -232,7 +232,7 @@ public struct LocalWalker: Sequence, IteratorProtocol {
                     continue outer
                 }
             }
-            result += "\\x" + String(bytes[index], radix: 16, uppercase: true).leftPadded(2)
+            result += String.hexEscape(UInt32(bytes[index]))
             index += 1
         }
         return result
