@@ -447,6 +447,52 @@ import Testing
         }
     }
 
+    /// A file body goes out with `sendfile` on plain HTTP, which finds nothing to send once the
+    /// file is shorter than the slice: the request must fail, naming the file, and not spin.
+    @Test func aFileThatShrinksWhileItsBodyIsSentFailsTheRequestNamingTheFile() async throws {
+        let directory = try TestEnvironment.makeTemporaryDirectory("shrinks")
+        defer { TestEnvironment.removeTree(directory) }
+        let body = Self.bytes(count: 24 << 20, seed: 6)
+        let path = directory + "/shrinking.bin"
+        try Data(body).write(to: URL(fileURLWithPath: path))
+        let rules = [FaultProxy.Rule(.holdRequest, operation: "PutObject", times: 1, stallSeconds: 2, fraction: 0.05)]
+        try await Self.withProxiedRclone(rules: rules) { server, proxy, bucket in
+            try await server.makeClient(endpointURL: proxy.endpointURL).using { s3 in
+                let ended = Mutex(false)
+                let upload = Task {
+                    defer { ended.withLock { $0 = true } }
+                    let result: Result<PutObjectResult, any Error>
+                    do {
+                        result = .success(
+                            try await s3.putObject(
+                                bucket: bucket, key: "shrinking",
+                                body: .file(FileSlice(path: path, length: Int64(body.count)))))
+                    } catch {
+                        result = .failure(error)
+                    }
+                    return result
+                }
+                try await waitUntil("the hold in the body") { try await proxy.statistics().total.holds >= 1 }
+                #expect(truncate(path, 1 << 20) == 0)
+                do {
+                    try await waitUntil("the end of the upload", timeout: .seconds(15)) { ended.withLock { $0 } }
+                } catch {
+                    upload.cancel()
+                    throw error
+                }
+                let result = await upload.value
+                guard case .failure(let error) = result else {
+                    Issue.record("the upload of a file that shrank succeeded")
+                    return
+                }
+                let failure = try #require(error as? S3ClientError, "\(error)")
+                #expect(failure.kind == .localFile)
+                #expect(failure.message.contains(path) && failure.message.contains("changed while uploading"))
+                #expect(try await s3.headObject(bucket: bucket, key: "shrinking") == nil)
+            }
+        }
+    }
+
     @Test func theSameSeedInjectsTheSameFaults() async throws {
         let rules = [
             FaultProxy.Rule(.slowDown, probability: 0.3, retryAfterMilliseconds: 1),

@@ -10,13 +10,14 @@ import Testing
         ObjectSummary(key: "k", size: size, eTag: eTag, lastModified: lastModified)
     }
 
-    func record(mtime: Int64? = nil, eTag: String = "e1") -> IndexRecord {
+    func record(mtime: Int64? = nil, eTag: String = "e1", partSize: Int64 = 0, completedAt: Double? = nil)
+        -> IndexRecord
+    {
         var identity = local
         if let mtime { identity.mtimeNanoseconds = mtime }
         return IndexRecord(
-            endpoint: "e", bucket: "b", key: "k", identity: identity, eTag: eTag, md5: nil, partSize: 0,
-            multipartMD5: nil,
-            uploadedAt: 0)
+            endpoint: "e", bucket: "b", key: "k", identity: identity, eTag: eTag, md5: nil, partSize: partSize,
+            multipartMD5: nil, uploadedAt: 0, completedAt: completedAt)
     }
 
     @Test func missingKeysAndSizeChangesUpload() {
@@ -37,6 +38,33 @@ import Testing
         #expect(
             ChangeDetector.decide(local: local, remote: remote(eTag: "other"), record: record(), mode: .sizeAndTime)
                 == .upload(reason: "etag"))
+    }
+
+    /// rclone lists a multipart object under the whole file's MD5, not the ETag its
+    /// CompleteMultipartUpload returned: the listed ETag is adopted while the store dates the
+    /// object no later than its clock at the completion, or by the file's mtime; an object
+    /// written later is someone else's.
+    @Test(arguments: [SyncOptions.CompareMode.sizeAndTime, .checksum])
+    func aMultipartObjectListedUnderAnotherETagIsAdoptedUnlessWrittenLater(mode: SyncOptions.CompareMode) {
+        let completed = record(eTag: "parts-2", partSize: 8 << 20, completedAt: 5_000)
+        let changed: ChangeDetector.Decision = mode == .checksum ? .compareContent : .upload(reason: "etag")
+        func decide(_ remote: ObjectSummary, _ record: IndexRecord) -> ChangeDetector.Decision {
+            ChangeDetector.decide(local: local, remote: remote, record: record, mode: mode)
+        }
+        #expect(decide(remote(eTag: "md5", lastModified: 4_000), completed) == .adoptListedETag)
+        #expect(decide(remote(eTag: "md5", lastModified: 5_000.999), completed) == .adoptListedETag)
+        #expect(decide(remote(eTag: "md5", lastModified: 5_002), completed) == changed)
+        // Dated by the file's mtime (here in the future of the completion), as rclone does.
+        #expect(decide(remote(eTag: "md5", lastModified: 2e9), completed) == .adoptListedETag)
+        // Without the server's date of the completion, or for a single PUT (whose ETag is what
+        // listings show), a different ETag is a change.
+        #expect(decide(remote(eTag: "md5", lastModified: 4_000), record(eTag: "parts-2", partSize: 8 << 20)) == changed)
+        #expect(decide(remote(eTag: "md5", lastModified: 4_000), record(eTag: "e1", completedAt: 5_000)) == changed)
+        // The local file changed since the upload: the record vouches for nothing.
+        let edited = record(mtime: 1, eTag: "parts-2", partSize: 8 << 20, completedAt: 5_000)
+        #expect(
+            decide(remote(eTag: "md5", lastModified: 4_000), edited)
+                == (mode == .checksum ? .compareContent : .upload(reason: "mtime")))
     }
 
     @Test func withoutARecordNewerThanTheUploadMeansChanged() {

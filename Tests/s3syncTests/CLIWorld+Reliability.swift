@@ -176,18 +176,6 @@ enum StatusJSON {
     static func int(_ object: [String: Any], _ key: String) -> Int? { (object[key] as? NSNumber)?.intValue }
 }
 
-/// Polls `condition` every 50 ms until it holds; throws after `timeout`.
-func waitUntil(
-    _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw TestSupportError("\(what): not reached within \(timeout)")
-}
-
 /// What differs between two key → MD5 maps, for failure messages.
 func differences(_ remote: [String: String], _ expected: [String: String]) -> String {
     var lines: [String] = []

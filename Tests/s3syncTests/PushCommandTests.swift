@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import S3Client
 import S3TestSupport
 import Testing
@@ -33,6 +34,55 @@ import Testing
             #expect(second.int("uploaded_files") == 0)
             #expect(second.int("skipped_files") == 51)
             #expect(second.int("uploaded_bytes") == 0)
+            #expect(try await world.remote() == (try world.expected()))
+        }
+    }
+
+    /// A multipart upload is recorded with CompleteMultipartUpload's ETag and the server's date
+    /// of the completion, without a HEAD. rclone lists the object under the whole file's MD5: the
+    /// next push adopts that ETag instead of uploading again (moto lists the completion's ETag).
+    /// An object someone writes over it later, even of the same size, is uploaded again.
+    @Test(arguments: [S3TestServer.Kind.rclone, .moto])
+    func aMultipartObjectListedUnderAnotherETagIsAdoptedAndOneWrittenOverItIsUploadedAgain(
+        kind: S3TestServer.Kind
+    ) async throws {
+        try await CLIWorld.with(kind) { world in
+            let size = 11 << 20
+            try world.tree.writeRandom("big.bin", size: size)
+            try world.tree.setMTime("big.bin", secondsSince1970: 1_600_000_000)
+            let options = ["--part-size", "5MiB", "--multipart-threshold", "5MiB"]
+            func index() async throws -> String {
+                let sql =
+                    "SELECT eTag || ' ' || (completedAt IS NOT NULL) FROM objectIndex WHERE key = 'backup/big.bin'"
+                let result = try await Shell.run("/usr/bin/sqlite3", [world.state, sql])
+                return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            func listedETag() async throws -> String {
+                try await world.inspector.objects(bucket: world.bucket, prefix: "backup/").first?.etag ?? "missing"
+            }
+            let first = try await world.push(options)
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.int("uploaded_files") == 1)
+            let completed = try await index()
+            #expect(completed.hasSuffix("-3 1"), "recorded: \(completed)")
+
+            let second = try await world.push(options)
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(second.int("uploaded_files") == 0)
+            #expect(second.int("skipped_files") == 1)
+            #expect(try await index() == (try await listedETag()) + " 1")
+            if kind == .rclone { #expect(completed != (try await index()), "rclone lists another ETag") }
+
+            // Someone writes other bytes of the same size over the object a while later.
+            try await Task.sleep(for: .seconds(2.1))
+            try await world.client().using { s3 in
+                _ = try await s3.putObject(
+                    bucket: world.bucket, key: "backup/big.bin",
+                    body: .bytes(ByteBuffer(repeating: 0x5A, count: size)))
+            }
+            let third = try await world.push(options)
+            #expect(third.status == 0, "\(third.stderr)")
+            #expect(third.int("uploaded_files") == 1)
             #expect(try await world.remote() == (try world.expected()))
         }
     }

@@ -121,7 +121,9 @@ extension S3Client {
         }
         let root = try response.xml(operation: "CompleteMultipartUpload")
         let eTag = root.string("ETag")?.unquotedETag ?? response.header("etag")?.unquotedETag ?? ""
-        return PutObjectResult(eTag: eTag, versionID: response.header("x-amz-version-id"))
+        return PutObjectResult(
+            eTag: eTag, versionID: response.header("x-amz-version-id"),
+            serverDate: response.header("date").flatMap(HTTPDate.parse))
     }
 
     /// Aborts a multipart upload; an upload that is already gone (`NoSuchUpload`) counts as aborted.

@@ -38,9 +38,9 @@ struct FileUploader: Sendable {
             return error.vanished ? .vanished : .failed("cannot stat \(task.path): \(error.description)")
         }
         do {
-            let result: (eTag: String, partSize: Int64)
+            let result: (eTag: String, partSize: Int64, completedAt: Double?)
             if before.size < options.multipartThreshold || before.size <= PartPlan.minPartSize {
-                result = (try await putSingle(task, path: absolutePath, identity: before), 0)
+                result = (try await putSingle(task, path: absolutePath, identity: before), 0, nil)
             } else {
                 result = try await MultipartUploader(uploader: self).upload(task, path: absolutePath, identity: before)
             }
@@ -57,7 +57,8 @@ struct FileUploader: Sendable {
                 IndexRecord(
                     endpoint: endpoint, bucket: location.bucket, key: task.key, identity: before, eTag: result.eTag,
                     md5: nil,
-                    partSize: result.partSize, multipartMD5: nil, uploadedAt: Date().timeIntervalSince1970))
+                    partSize: result.partSize, multipartMD5: nil, uploadedAt: Date().timeIntervalSince1970,
+                    completedAt: result.completedAt))
         } catch let error as FileChangedError {
             return .changed(error.message)
         } catch {

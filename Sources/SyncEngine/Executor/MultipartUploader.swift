@@ -20,7 +20,7 @@ struct MultipartUploader: Sendable {
     var location: S3Location { uploader.location }
 
     func upload(_ task: TaskRecord, path: String, identity: FileIdentity) async throws -> (
-        eTag: String, partSize: Int64
+        eTag: String, partSize: Int64, completedAt: Double?
     ) {
         let plan = PartPlan(fileSize: identity.size, preferredPartSize: uploader.options.partSize)
         let algorithm = uploader.checksumAlgorithm
@@ -30,7 +30,7 @@ struct MultipartUploader: Sendable {
                 "an earlier run completed this upload before it could record it",
                 metadata: ["key": "\(task.key)"])
             uploader.progress.update { $0.resumedBytes += identity.size }
-            return (completed.eTag, plan.partSize)
+            return (completed.eTag, plan.partSize, nil)
         }
         if record == nil {
             let uploadID = try await uploader.budget.withPermit {
@@ -70,15 +70,18 @@ struct MultipartUploader: Sendable {
                 bucket: location.bucket, key: task.key, uploadID: record.uploadID, parts: parts)
         }
         try await store.removeMultipartUpload(id: rowID)
-        // Record the ETag listings will show: some stores list a multipart object with another
-        // ETag than CompleteMultipartUpload returned (rclone gives the whole file's MD5).
+        // Some stores list a multipart object under another ETag than CompleteMultipartUpload
+        // returned (rclone: the whole file's MD5, which it computes on the first HEAD or listing).
+        // The next plan adopts the listed ETag if the object is dated no later than the server's
+        // clock at the completion (ChangeDetector), so a HEAD is needed only without that date.
+        if let completedAt = result.serverDate { return (result.eTag, plan.partSize, completedAt) }
         let head = try await uploader.budget.withPermit {
             try await client.headObject(bucket: location.bucket, key: task.key)
         }
         guard let head, head.size == identity.size else {
             throw SyncError(.failed, "\(task.key) has the wrong size after CompleteMultipartUpload")
         }
-        return (head.eTag.isEmpty ? result.eTag : head.eTag, plan.partSize)
+        return (head.eTag.isEmpty ? result.eTag : head.eTag, plan.partSize, nil)
     }
 
     /// Finds an upload recorded for this key: continues it if it was started for this exact file,

@@ -19,10 +19,13 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
     /// Hex MD5 of each part's MD5 concatenated (the multipart ETag without `-N`), when computed.
     public var multipartMD5: String?
     public var uploadedAt: Double
+    /// For a multipart upload: the server's clock when it completed it (the `Date` of the
+    /// CompleteMultipartUpload answer), which dates the object in the store's own time.
+    public var completedAt: Double?
 
     public init(
         endpoint: String, bucket: String, key: String, identity: FileIdentity, eTag: String, md5: String?,
-        partSize: Int64, multipartMD5: String?, uploadedAt: Double
+        partSize: Int64, multipartMD5: String?, uploadedAt: Double, completedAt: Double? = nil
     ) {
         self.endpoint = endpoint
         self.bucket = bucket
@@ -35,11 +38,12 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
         self.partSize = partSize
         self.multipartMD5 = multipartMD5
         self.uploadedAt = uploadedAt
+        self.completedAt = completedAt
     }
 
     /// The columns in the order ``init(row:)`` reads them.
     static let columnList =
-        "endpoint, bucket, key, size, mtimeNanoseconds, inode, eTag, md5, partSize, multipartMD5, uploadedAt"
+        "endpoint, bucket, key, size, mtimeNanoseconds, inode, eTag, md5, partSize, multipartMD5, uploadedAt, completedAt"
 
     /// Reads a row selected with ``columnList`` by position (the planner reads one per key).
     public init(row: Row) throws {
@@ -54,5 +58,6 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
         partSize = row[8]
         multipartMD5 = row[9]
         uploadedAt = row[10]
+        completedAt = row[11]
     }
 }

@@ -27,11 +27,12 @@ extension JobStore {
         guard !records.isEmpty else { return }
         try await writer.write { db in
             let statement = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO objectIndex (\(IndexRecord.columnList)) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+                sql: "INSERT OR REPLACE INTO objectIndex (\(IndexRecord.columnList)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
             for record in records {
                 try statement.execute(arguments: [
                     record.endpoint, record.bucket, record.key, record.size, record.mtimeNanoseconds, record.inode,
                     record.eTag, record.md5, record.partSize, record.multipartMD5, record.uploadedAt,
+                    record.completedAt,
                 ])
             }
         }

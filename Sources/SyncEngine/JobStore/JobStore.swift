@@ -226,6 +226,9 @@ public struct JobStore: Sendable {
                 t.primaryKey(["endpoint", "bucket", "key"])
             }
         }
+        migrator.registerMigration("v2") { db in
+            try db.alter(table: "objectIndex") { t in t.add(column: "completedAt", .double) }
+        }
         try migrator.migrate(writer)
     }
 }

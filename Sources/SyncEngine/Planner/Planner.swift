@@ -110,6 +110,13 @@ public struct Planner: Sendable {
                 case .skip, .compareContent:
                     summary.skips += 1
                     try await emit(.skip(file))
+                case .adoptListedETag:
+                    summary.skips += 1
+                    try await emit(.skip(file))
+                    if var record, let remote {
+                        record.eTag = remote.eTag
+                        try await emit(.adoptListedETag(record))
+                    }
                 }
                 localFile = try await nextLocal()
                 if order == 0 { remoteObject = try await nextRemote() }

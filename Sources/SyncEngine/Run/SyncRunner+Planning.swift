@@ -10,6 +10,7 @@ extension SyncRunner {
         let location = job.destination
         let planner = Planner(location: location, endpoint: endpoint, options: options)
         var batch: [TaskRecord] = []
+        var adopted: [IndexRecord] = []
         let observer = self.observer
         let summary = try await planner.plan(
             local: walker, remote: RemoteListing(client: client, location: location), store: store,
@@ -29,6 +30,8 @@ extension SyncRunner {
                         reason: "remote-only"))
             case .skip:
                 break
+            case .adoptListedETag(let record):
+                adopted.append(record)
             case .problem(let problem):
                 if problem.severity == .failure {
                     var task = TaskRecord(
@@ -48,6 +51,7 @@ extension SyncRunner {
             }
         }
         try await store.insertTasks(batch)
+        try await store.recordUploads(adopted)
         job.plannedUploads = summary.uploads
         job.plannedBytes = summary.uploadBytes
         job.plannedDeletes = summary.deletes
@@ -85,7 +89,7 @@ extension SyncRunner {
                             reason: reason))
                 case .delete(let key):
                     observer.handle(.wouldDelete(key: key))
-                case .skip:
+                case .skip, .adoptListedETag:
                     break
                 case .problem(let problem):
                     if problem.severity == .failure {
