@@ -37,6 +37,40 @@ import Testing
         ((job["tasks"] as? [String: Any])?["done"] as? NSNumber)?.intValue ?? 0
     }
 
+    /// Without `--bwlimit`, parts go out with `sendfile`; a signal while the server has stopped
+    /// reading one of them must still end the run at once, and resume must finish the file from
+    /// the parts already stored.
+    @Test func aSignalWhileAPartIsHalfSentEndsTheRunAndResumeFinishes() async throws {
+        try await CLIWorld.with { world in
+            try world.tree.writeRandom("big.bin", size: 48 << 20, seed: 9)
+            let hold = FaultProxy.Rule(
+                .holdRequest, contains: "partNumber=5&", operation: "UploadPart", times: 1, stallSeconds: 60,
+                fraction: 0.5)
+            try await FaultProxy.with(upstream: world.server, rules: [hold]) { proxy in
+                let process = try world.through(proxy).start(
+                    world.pushArguments(["--part-size", "8MiB"]), logPath: world.home + "/push.log")
+                try await waitUntil("the hold in part 5, parts 1 to 4 stored") {
+                    let seen = try await proxy.statistics()
+                    return seen.total.holds >= 1 && seen.operation("UploadPart").responses["200"] ?? 0 >= 4
+                }
+                try await Task.sleep(for: .milliseconds(500))  // for the parts to be recorded
+                let sent = ContinuousClock.now
+                process.signal(SIGINT)
+                let status = await process.wait(timeout: .seconds(15))
+                #expect(status == 130, "\(process.log)")
+                #expect(ContinuousClock.now - sent < .seconds(5))
+                #expect(summary(process.log)["status"] as? String == "interrupted")
+                try await proxy.setRules([])
+                let resume = try await world.through(proxy).run(["resume", "--state", world.state, "--json"])
+                #expect(resume.status == 0, "\(resume.stderr)")
+                #expect(resume.string("status") == "completed")
+                #expect((resume.int("resumed_bytes") ?? 0) >= 32 << 20, "\(resume.stdout)")
+            }
+            #expect(try await world.remote() == (try world.expected()))
+            #expect(try await world.inspector.openUploads(bucket: world.bucket).isEmpty)
+        }
+    }
+
     @Test(arguments: [SIGINT, SIGTERM])
     func aSignalCheckpointsAndResumeFinishes(signal: Int32) async throws {
         try await CLIWorld.with { world in
