@@ -252,10 +252,7 @@ extension S3Client {
         let watchdog = task.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             var status = stat()
             if fstat(file.descriptor, &status) == 0, Int64(status.st_size) < end {
-                task.fail(
-                    reason: S3ClientError(
-                        .localFile, "\(slice.path) is shorter than when the upload started: it changed while uploading")
-                )
+                task.fail(reason: S3ClientError.fileShrank(slice.path))
             }
         }
         defer { watchdog.cancel() }

@@ -40,6 +40,11 @@ public struct S3ClientError: Error, Sendable, CustomStringConvertible {
         self.operation = operation
     }
 
+    /// A file upload's body ran out: the file is shorter than the slice being sent.
+    static func fileShrank(_ path: String) -> S3ClientError {
+        S3ClientError(.localFile, "\(path) is shorter than when the upload started: it changed while uploading")
+    }
+
     public var description: String {
         if let operation { return "\(operation) failed: \(message)" }
         return message

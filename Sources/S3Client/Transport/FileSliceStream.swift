@@ -31,10 +31,7 @@ struct FileSliceStream: AsyncSequence, Sendable {
             let buffer = try await NIOThreadPool.singleton.runIfActive {
                 try file.read(at: offset, count: count, allocator: allocator)
             }
-            guard buffer.readableBytes == count else {
-                throw S3ClientError(
-                    .localFile, "\(file.path) is shorter than when the upload started: it changed while uploading")
-            }
+            guard buffer.readableBytes == count else { throw S3ClientError.fileShrank(file.path) }
             position += Int64(count)
             observer?(count)
             return buffer

@@ -49,6 +49,10 @@ extension SyncRunner {
                 try await store.insertTasks(batch)
                 batch.removeAll(keepingCapacity: true)
             }
+            if adopted.count >= 1000 {
+                try await store.recordUploads(adopted)
+                adopted.removeAll(keepingCapacity: true)
+            }
         }
         try await store.insertTasks(batch)
         try await store.recordUploads(adopted)
