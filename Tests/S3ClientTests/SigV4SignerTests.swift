@@ -16,6 +16,8 @@ import Testing
         #expect(date.timestamp == "20130524T000000Z")
         #expect(date.dateStamp == "20130524")
         #expect(AmzDate(timestamp: "20130524T000000Z")?.secondsSince1970 == 1_369_353_600)
+        #expect(date.iso8601 == "2013-05-24T00:00:00Z")
+        #expect(AmzDate(secondsSince1970: 1_795_000_000 + 59).iso8601 == "2026-11-18T11:07:39Z")
     }
 
     @Test func signingKeyMatchesTheExample() {

@@ -14,6 +14,12 @@ public struct AmzDate: Sendable, Hashable {
     public var dateStamp: Substring { timestamp.prefix(8) }
     /// Seconds since 1970.
     public let secondsSince1970: Int
+    /// The same instant in ISO 8601's extended form, `2013-05-24T00:00:00Z`, for people and JSON.
+    public var iso8601: String {
+        let t = Array(timestamp)
+        return "\(String(t[0..<4]))-\(String(t[4..<6]))-\(String(t[6..<8]))T"
+            + "\(String(t[9..<11])):\(String(t[11..<13])):\(String(t[13..<15]))Z"
+    }
 
     public init(secondsSince1970: Int) {
         self.secondsSince1970 = secondsSince1970

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import S3Client
 
 #if canImport(Glibc)
     import Glibc
@@ -49,7 +50,7 @@ public final class JobLock: Sendable {
         }
         let holder = Holder(
             pid: getpid(), host: ProcessInfo.processInfo.hostName,
-            startedAt: ISO8601DateFormatter().string(from: Date()),
+            startedAt: AmzDate(secondsSince1970: Int(Date().timeIntervalSince1970)).iso8601,
             command: CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
         if let data = try? JSONEncoder().encode(holder) {
             _ = ftruncate(fd, 0)

@@ -1,4 +1,5 @@
 import Foundation
+import S3Client
 import Synchronization
 
 #if canImport(Glibc)
@@ -165,8 +166,7 @@ public final class ProgressReporter: SyncObserver {
     }
 
     static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date())
+        AmzDate(secondsSince1970: Int(Date().timeIntervalSince1970)).iso8601
     }
 
     static func now() -> Double {

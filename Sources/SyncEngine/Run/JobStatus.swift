@@ -1,4 +1,5 @@
 import Foundation
+import S3Client
 
 /// What `s3sync status` shows about a job: its state, its tasks by state, its failures and its
 /// open multipart uploads.
@@ -76,13 +77,12 @@ public struct JobStatus: Sendable, Codable, Hashable {
                         key: upload.key, uploadId: upload.uploadID, partsDone: parts.count,
                         bytesDone: parts.reduce(0) { $0 + $1.size }, size: upload.size))
             }
-            let formatter = ISO8601DateFormatter()
             result.append(
                 JobStatus(
                     job: id, state: job.state.rawValue, source: job.source, destination: job.destination.description,
                     endpoint: job.endpoint,
-                    createdAt: formatter.string(from: Date(timeIntervalSince1970: job.createdAt)),
-                    updatedAt: formatter.string(from: Date(timeIntervalSince1970: job.updatedAt)), runs: job.runs,
+                    createdAt: AmzDate(secondsSince1970: Int(job.createdAt)).iso8601,
+                    updatedAt: AmzDate(secondsSince1970: Int(job.updatedAt)).iso8601, runs: job.runs,
                     plannedUploads: job.plannedUploads, plannedBytes: job.plannedBytes,
                     plannedDeletes: job.plannedDeletes,
                     skippedFiles: job.skippedFiles, uploadedFiles: job.uploadedFiles, uploadedBytes: job.uploadedBytes,
