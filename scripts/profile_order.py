@@ -32,6 +32,7 @@ ORDER_FILE = os.path.join(ROOT, "scripts", "s3sync.order")
 
 
 def runs(binary: str, work: str, url: str) -> list:
+    """(command, the exit status it must end with)."""
     small = os.path.join(work, "small")
     big = os.path.join(work, "big")
     many = os.path.join(work, "many")
@@ -44,18 +45,18 @@ def runs(binary: str, work: str, url: str) -> list:
         return ["--state", os.path.join(work, "state-" + name)]
 
     return [
-        [binary, "push", small, f"s3://{BUCKET}/small", *endpoint, *state("small"), "--json"],
-        [binary, "push", small, f"s3://{BUCKET}/small", *endpoint, *state("small"), "--json"],
-        [binary, "push", big, f"s3://{BUCKET}/big", *endpoint, *state("big"), "--json"],
-        [binary, "push", big, f"s3://{BUCKET}/big", *endpoint, *state("big"), "--json"],
-        [binary, "push", many, f"s3://{BUCKET}/many", *endpoint, *state("many"), "--json"],
-        [binary, "push", many, f"s3://{BUCKET}/many", *endpoint, *state("many"), "--json"],
-        [binary, "push", small, f"s3://{BUCKET}/text", *endpoint, *state("text")],
-        [binary, "push", small, f"s3://{BUCKET}/text", *endpoint, *state("text"), "--delete", "--dry-run"],
-        [binary, "status", *state("big")],
-        [binary, "resume", *state("big")],
-        [binary, "push", os.path.join(work, "missing"), f"s3://{BUCKET}/missing", *endpoint, *state("missing")],
-        [binary, "--help"],
+        ([binary, "push", small, f"s3://{BUCKET}/small", *endpoint, *state("small"), "--json"], 0),
+        ([binary, "push", small, f"s3://{BUCKET}/small", *endpoint, *state("small"), "--json"], 0),
+        ([binary, "push", big, f"s3://{BUCKET}/big", *endpoint, *state("big"), "--json"], 0),
+        ([binary, "push", big, f"s3://{BUCKET}/big", *endpoint, *state("big"), "--json"], 0),
+        ([binary, "push", many, f"s3://{BUCKET}/many", *endpoint, *state("many"), "--json"], 0),
+        ([binary, "push", many, f"s3://{BUCKET}/many", *endpoint, *state("many"), "--json"], 0),
+        ([binary, "push", small, f"s3://{BUCKET}/text", *endpoint, *state("text")], 0),
+        ([binary, "push", small, f"s3://{BUCKET}/text", *endpoint, *state("text"), "--delete", "--dry-run"], 0),
+        ([binary, "status", *state("big")], 0),
+        ([binary, "resume", *state("big")], 0),
+        ([binary, "push", os.path.join(work, "missing"), f"s3://{BUCKET}/missing", *endpoint, *state("missing")], 2),
+        ([binary, "--help"], 0),
     ]
 
 
@@ -95,12 +96,15 @@ def main() -> int:
         profiles = os.path.join(work, "callgrind")
         os.makedirs(profiles)
         commands = runs(binary, work, server.url)
-        for index, command in enumerate(commands):
+        for index, (command, expected) in enumerate(commands):
             print("profile-order:", " ".join(os.path.basename(part) for part in command[:3]), file=sys.stderr)
-            subprocess.run(
+            status = subprocess.run(
                 ["valgrind", "--tool=callgrind", f"--callgrind-out-file={profiles}/run-{index}.%p", "--dump-instr=no",
                  "--compress-strings=no", "--demangle=no", *command],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode
+            if status != expected:
+                raise SystemExit(f"profile-order: {' '.join(command)} exited {status}, not {expected}; "
+                                 "the profile would not show a normal run")
         cost = Counter()
         used_by = {}
         for index in range(len(commands)):
