@@ -17,8 +17,13 @@ cd "$(dirname "$0")/.."
 for layout in scripts/s3sync.order scripts/s3sync-text.ld; do
   if [ "$layout" -nt .build/release/s3sync ]; then rm -f .build/release/s3sync; fi
 done
-exec swift build -c release --product s3sync --static-swift-stdlib \
+# The compiler skips writing an object whose code is unchanged, even when its flags changed: a
+# release build from before one-section-per-function would keep its old objects. Drop them once.
+stamp=.build/release/.function-sections
+if [ -d .build/release ] && [ ! -f "$stamp" ]; then find -L .build/release/ -name '*.swift.o' -delete; fi
+swift build -c release --product s3sync --static-swift-stdlib \
   -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic \
   -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
   -Xlinker --symbol-ordering-file="$PWD/scripts/s3sync.order" -Xlinker --no-warn-symbol-ordering \
   -Xlinker -T -Xlinker "$PWD/scripts/s3sync-text.ld" "$@"
+touch "$stamp"
