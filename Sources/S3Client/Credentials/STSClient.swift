@@ -109,7 +109,7 @@ public struct STSClient: Sendable {
                 payloadHash: Hex.encode(SHA256.hash(data: Array(body.utf8))))
             if let credentials {
                 let signer = SigV4Signer(credentials: credentials, region: region, service: "sts")
-                signer.sign(&signable, date: AmzDate(secondsSince1970: Int(now().timeIntervalSince1970)))
+                signer.sign(&signable, date: AmzDate(now()))
             }
             let headers = signable.headers.map { ($0.name, $0.value) }
             let retryable: S3ClientError

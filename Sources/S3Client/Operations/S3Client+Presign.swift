@@ -13,7 +13,7 @@ extension S3Client {
         let request = SignableRequest(
             method: method, encodedPath: path, headers: [("host", authority)],
             payloadHash: SignableRequest.unsignedPayload)
-        let date = AmzDate(secondsSince1970: Int(Date().timeIntervalSince1970))
+        let date = AmzDate(Date())
         let query = signer.presignedQuery(request, date: date, expires: expires)
         return "\(endpoint.scheme)://\(authority)\(path)?\(S3PercentEncoding.canonicalQuery(query))"
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -19,6 +21,11 @@ public struct AmzDate: Sendable, Hashable {
         let t = Array(timestamp)
         return "\(String(t[0..<4]))-\(String(t[4..<6]))-\(String(t[6..<8]))T"
             + "\(String(t[9..<11])):\(String(t[11..<13])):\(String(t[13..<15]))Z"
+    }
+
+    /// The whole second `date` falls in.
+    public init(_ date: Date) {
+        self.init(secondsSince1970: Int(date.timeIntervalSince1970))
     }
 
     public init(secondsSince1970: Int) {

@@ -166,7 +166,7 @@ public final class ProgressReporter: SyncObserver {
     }
 
     static func timestamp() -> String {
-        AmzDate(secondsSince1970: Int(Date().timeIntervalSince1970)).iso8601
+        AmzDate(Date()).iso8601
     }
 
     static func now() -> Double {

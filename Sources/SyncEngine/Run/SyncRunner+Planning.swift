@@ -2,6 +2,10 @@ import Foundation
 import S3Client
 
 extension SyncRunner {
+    /// Planned tasks and adopted index entries are written in transactions of this many rows, so
+    /// planning memory stays bounded however large the tree.
+    static let planningBatchSize = 1000
+
     /// Plans a job: walks and lists, records upload and delete tasks in batches, and local
     /// problems as failed tasks; then marks the job running.
     func plan(job: inout JobRecord, walker: LocalWalker, options: SyncOptions, progress: TransferProgress) async throws
@@ -45,11 +49,11 @@ extension SyncRunner {
                     observer.handle(.warning(path: problem.path, reason: problem.reason))
                 }
             }
-            if batch.count >= 1000 {
+            if batch.count >= Self.planningBatchSize {
                 try await store.insertTasks(batch)
                 batch.removeAll(keepingCapacity: true)
             }
-            if adopted.count >= 1000 {
+            if adopted.count >= Self.planningBatchSize {
                 try await store.recordUploads(adopted)
                 adopted.removeAll(keepingCapacity: true)
             }
