@@ -61,7 +61,7 @@ public struct S3Client: Sendable {
                 throw error
             } catch {
                 throw S3ClientError(
-                    .configuration, "cannot read the CA bundle \(path) (--ca-bundle / AWS_CA_BUNDLE): \(error)")
+                    .configuration, "cannot read the CA bundle \(path): \(error)")
             }
         }
         if !configuration.verifyTLS { tls.certificateVerification = .none }

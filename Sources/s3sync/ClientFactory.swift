@@ -24,7 +24,7 @@ enum ClientFactory {
                 endpointURL: settings.endpointURL, caBundlePath: global.caBundle
             ).load()
         } catch let error as S3ClientError {
-            throw SyncError(.configuration, error.message)
+            throw SyncError(.configuration, error.message, underlying: error)
         }
         for warning in resolved.warnings { logger.warning("\(warning)") }
         var retry = RetryConfiguration()
@@ -51,7 +51,9 @@ enum ClientFactory {
         do {
             return try S3Client(configuration: configuration, logger: logger)
         } catch {
-            throw SyncError(.configuration, error.description)
+            // The only setting the client itself reads is the CA bundle.
+            throw SyncError(
+                .configuration, "\(error.description) (from --ca-bundle or AWS_CA_BUNDLE)", underlying: error)
         }
     }
 }

@@ -20,8 +20,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .customLong("no-verify-ssl"), help: "Do not verify TLS certificates (insecure; for testing only).")
     var noVerifySSL = false
 
-    @Option(help: "Path of the state database (or S3SYNC_STATE; default ~/.local/state/s3sync/state.db).")
-    var state: String?
+    @OptionGroup var state: StateOption
 
     @Option(help: "Attempts per request, the first included (or AWS_MAX_ATTEMPTS; default 10).")
     var retries: Int?
@@ -45,8 +44,5 @@ struct GlobalOptions: ParsableArguments {
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    var statePath: String {
-        if let state { return state }
-        return JobStore.defaultPath(environment: environment)
-    }
+    var statePath: String { state.path }
 }

@@ -41,10 +41,10 @@ enum Outcome {
         case .interrupted: code = 128 + (signal ?? SIGINT)
         }
         if let signal, syncError.kind == .interrupted || syncError.kind == .failed { code = 128 + signal }
-        reporter.message("s3sync: \(syncError.message)")
+        reporter.message("s3sync: \(ErrorAdvice.message(for: syncError))")
         if global.json {
             var report = RunReport(job: nil, status: syncError.kind == .interrupted ? .interrupted : .failed)
-            report.error = syncError.message
+            report.error = ErrorAdvice.message(for: syncError)
             report.exitCode = code
             print(report.json)
         }

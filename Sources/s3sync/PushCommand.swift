@@ -123,48 +123,23 @@ struct PushCommand: AsyncParsableCommand {
         options.partSize = ByteCount.parse(partSize) ?? 8 << 20
         options.multipartThreshold = ByteCount.parse(multipartThreshold) ?? 8 << 20
         options.bandwidthLimit = bwlimit.flatMap { ByteCount.parse($0.replacingOccurrences(of: "/s", with: "")) }
-        options.checksumAlgorithm = ChecksumAlgorithmName(rawValue: checksumAlgorithm.lowercased()) ?? .crc32c
+        options.checksumAlgorithm = ChecksumAlgorithm(rawValue: checksumAlgorithm.lowercased()) ?? .crc32c
         return options
     }
 
     func run() async throws {
-        let logger = CommandLogging.bootstrap(verbose: global.verbose)
         let reporter = ProgressReporter.automatic(
             quiet: global.quiet, verbose: global.verbose, dryRunToStdout: !global.json)
-        let global = self.global
         let options = self.options
         let source = self.source
         let destination = self.destination
-        let progress = TransferProgress()
-        var signal: Int32?
-        do {
+        try await CommandRun.run(global: global, reporter: reporter) { _ in
             let location = try S3Location(parsing: destination)
-            let store = try JobStore(path: global.statePath)
-            let client = try await ClientFactory.make(
-                global: global,
-                settings: .init(
-                    endpointURL: global.endpointURL, region: global.region,
-                    checksum: ChecksumAlgorithm(rawValue: options.checksumAlgorithm.rawValue) ?? .crc32c,
+            return CommandRun.Plan(
+                client: .init(
+                    endpointURL: global.endpointURL, region: global.region, checksum: options.checksumAlgorithm,
                     concurrency: options.concurrency, bandwidthLimit: options.bandwidthLimit),
-                progress: progress, logger: logger)
-            let runner = SyncRunner(
-                client: client, store: store, observer: reporter, logger: logger, progress: progress)
-            let (result, caught) = try await RunHost.run {
-                do {
-                    let report = try await runner.push(source: source, destination: location, options: options)
-                    try? await client.shutdown()
-                    return report
-                } catch {
-                    try? await client.shutdown()
-                    throw error
-                }
-            }
-            signal = caught
-            throw Outcome.finish(result, signal: caught, global: global, reporter: reporter)
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            throw Outcome.fail(error, global: global, reporter: reporter, signal: signal)
+                work: { runner in try await runner.push(source: source, destination: location, options: options) })
         }
     }
 }

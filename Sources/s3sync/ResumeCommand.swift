@@ -34,60 +34,31 @@ struct ResumeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = CommandLogging.bootstrap(verbose: global.verbose)
         let reporter = ProgressReporter.automatic(quiet: global.quiet, verbose: global.verbose)
         let global = self.global
-        let jobID = self.job
         let bandwidthOverride = bwlimit.flatMap { ByteCount.parse($0.replacingOccurrences(of: "/s", with: "")) }
         let concurrencyOverride = concurrency
-        let progress = TransferProgress()
-        do {
-            let store = try JobStore(path: global.statePath)
-            // Reach the store the job was pushed to, unless told otherwise.
-            var endpointURL = global.endpointURL
-            var options = SyncOptions()
-            let record: JobRecord?
-            if let jobID {
-                record = try await store.job(id: jobID)
-            } else {
-                record = try await store.unfinishedJobs().first
-            }
-            if let record {
-                if endpointURL == nil && global.environment["AWS_ENDPOINT_URL_S3"] == nil
-                    && global.environment["AWS_ENDPOINT_URL"] == nil,
-                    let endpoint = try? S3Endpoint(url: record.endpoint), !endpoint.isAWS
-                {
-                    endpointURL = record.endpoint
-                }
-                options = (try? JSONDecoder().decode(SyncOptions.self, from: Data(record.options.utf8))) ?? options
-            }
-            if let bandwidthOverride { options.bandwidthLimit = bandwidthOverride }
-            if let concurrencyOverride { options.concurrency = concurrencyOverride }
-            let client = try await ClientFactory.make(
-                global: global,
-                settings: .init(
-                    endpointURL: endpointURL, region: global.region,
-                    checksum: ChecksumAlgorithm(rawValue: options.checksumAlgorithm.rawValue) ?? .crc32c,
-                    concurrency: options.concurrency, bandwidthLimit: options.bandwidthLimit),
-                progress: progress, logger: logger)
-            let runner = SyncRunner(
-                client: client, store: store, observer: reporter, logger: logger, progress: progress)
-            let (result, caught) = try await RunHost.run {
-                do {
-                    let report = try await runner.resume(
-                        jobID: record?.id ?? jobID, concurrency: concurrencyOverride)
-                    try? await client.shutdown()
-                    return report
-                } catch {
-                    try? await client.shutdown()
-                    throw error
-                }
-            }
-            throw Outcome.finish(result, signal: caught, global: global, reporter: reporter)
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            throw Outcome.fail(error, global: global, reporter: reporter, signal: nil)
+        try await CommandRun.run(global: global, reporter: reporter) { [job] store in
+            var resumable = try await ResumableJob.load(from: store, id: job)
+            if let bandwidthOverride { resumable?.options.bandwidthLimit = bandwidthOverride }
+            if let concurrencyOverride { resumable?.options.concurrency = concurrencyOverride }
+            let options = resumable?.options ?? SyncOptions()
+            return CommandRun.Plan(
+                client: .init(
+                    endpointURL: Self.endpointURL(global: global, job: resumable?.job), region: global.region,
+                    checksum: options.checksumAlgorithm, concurrency: options.concurrency,
+                    bandwidthLimit: options.bandwidthLimit),
+                work: { [resumable] runner in try await runner.resume(resumable) })
         }
+    }
+
+    /// The endpoint the job was pushed to, unless the flag or the environment names one; AWS
+    /// endpoints are left to the region.
+    static func endpointURL(global: GlobalOptions, job: JobRecord?) -> String? {
+        if let url = global.endpointURL { return url }
+        guard let job, global.environment["AWS_ENDPOINT_URL_S3"] == nil, global.environment["AWS_ENDPOINT_URL"] == nil,
+            let endpoint = try? S3Endpoint(url: job.endpoint), !endpoint.isAWS
+        else { return nil }
+        return job.endpoint
     }
 }

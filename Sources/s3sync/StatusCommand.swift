@@ -11,14 +11,13 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "The job id.")
     var job: Int64?
 
-    @Option(help: "Path of the state database (or S3SYNC_STATE).")
-    var state: String?
+    @OptionGroup var state: StateOption
 
     @Flag(help: "Print JSON on stdout.")
     var json = false
 
     func run() async throws {
-        let path = state ?? JobStore.defaultPath(environment: ProcessInfo.processInfo.environment)
+        let path = state.path
         do {
             guard FileManager.default.fileExists(atPath: path) else {
                 if json { print(job == nil ? "[]" : "{}") } else { print("no jobs yet (no state database at \(path))") }
@@ -34,7 +33,7 @@ struct StatusCommand: AsyncParsableCommand {
                 print(statuses.map(\.text).joined(separator: "\n\n"))
             }
         } catch let error as SyncError {
-            FileHandle.standardError.write(Data("s3sync: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("s3sync: \(ErrorAdvice.message(for: error))\n".utf8))
             throw ExitCode(error.kind == .usage || error.kind == .configuration ? 2 : 1)
         }
     }

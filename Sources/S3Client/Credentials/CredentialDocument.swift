@@ -56,7 +56,7 @@ struct CredentialDocument: Decodable, Sendable {
         }
         var date: Date?
         if let expiration, !expiration.isEmpty {
-            guard let parsed = RFC3339Timestamp.parse(expiration) else {
+            guard let parsed = Timestamp.parseISO8601(expiration).map(Date.init(timeIntervalSince1970:)) else {
                 throw S3ClientError(
                     .credentials,
                     "\(source) answered an Expiration that is not an RFC 3339 timestamp (e.g. 2024-05-01T12:00:00Z): \(expiration)"

@@ -60,87 +60,110 @@ public struct ProfileChain: Sendable, Hashable {
                     .configuration,
                     "profile '\(referrer)' has source_profile = \(current), but no profile '\(current)' is defined")
             }
-            let isFirstHop = visited.isEmpty
+            let referrer = visited.last
             visited.append(current)
-            if !isFirstHop, let keys = try staticKeys(profile) {
-                return ProfileChain(source: .staticKeys(profile: current, keys), roles: hops.reversed())
+            switch try step(profile, referrer: referrer, visited: visited, hops: &hops) {
+            case .done(let chain): return chain
+            case .follow(let next): current = next
             }
-            guard let roleARN = profile["role_arn"] else {
-                guard let source = try ownSource(profile) else {
-                    if profile["sso_session"] != nil || profile["sso_start_url"] != nil {
-                        throw unsupportedSSO(current)
-                    }
-                    guard isFirstHop else {
-                        throw S3ClientError(
-                            .configuration,
-                            "profile '\(current)' is the source_profile of '\(visited[visited.count - 2])' but has no credentials: give it aws_access_key_id and aws_secret_access_key, credential_process or a role"
-                        )
-                    }
-                    return nil
-                }
-                return ProfileChain(source: source, roles: hops.reversed())
+        }
+    }
+
+    /// What one profile of the chain does: ends it, or names the source profile to follow.
+    private enum Step {
+        case done(ProfileChain?)
+        case follow(String)
+    }
+
+    /// - Parameter referrer: the profile whose `source_profile` this one is; `nil` for the first.
+    private static func step(
+        _ profile: SharedConfigSection, referrer: String?, visited: [String], hops: inout [RoleHop]
+    ) throws(S3ClientError) -> Step {
+        let name = profile.name
+        if referrer != nil, let keys = try staticKeys(profile) {
+            return .done(ProfileChain(source: .staticKeys(profile: name, keys), roles: hops.reversed()))
+        }
+        guard let roleARN = profile["role_arn"] else {
+            if let source = try ownSource(profile) {
+                return .done(ProfileChain(source: source, roles: hops.reversed()))
             }
-            if let tokenFile = profile["web_identity_token_file"] {
-                return ProfileChain(
-                    source: .webIdentity(
-                        profile: current, roleARN: roleARN, tokenFile: tokenFile,
-                        sessionName: profile["role_session_name"]),
-                    roles: hops.reversed())
-            }
-            if profile["mfa_serial"] != nil {
+            if profile["sso_session"] != nil || profile["sso_start_url"] != nil { throw unsupportedSSO(name) }
+            guard let referrer else { return .done(nil) }
+            throw S3ClientError(
+                .configuration,
+                "profile '\(name)' is the source_profile of '\(referrer)' but has no credentials: give it aws_access_key_id and aws_secret_access_key, credential_process or a role"
+            )
+        }
+        if let tokenFile = profile["web_identity_token_file"] {
+            let source = Source.webIdentity(
+                profile: name, roleARN: roleARN, tokenFile: tokenFile, sessionName: profile["role_session_name"])
+            return .done(ProfileChain(source: source, roles: hops.reversed()))
+        }
+        hops.append(try roleHop(profile, roleARN: roleARN))
+        return try roleSource(profile, visited: visited, hops: hops)
+    }
+
+    /// The role a profile with `role_arn` assumes.
+    private static func roleHop(_ profile: SharedConfigSection, roleARN: String) throws(S3ClientError) -> RoleHop {
+        let name = profile.name
+        if profile["mfa_serial"] != nil {
+            throw S3ClientError(
+                .configuration,
+                "profile '\(name)' needs an MFA code (mfa_serial), which an unattended tool cannot ask for: use credentials from `aws sts assume-role` or a credential_process"
+            )
+        }
+        var durationSeconds: Int?
+        if let text = profile["duration_seconds"] {
+            guard let value = Int(text), value > 0 else {
                 throw S3ClientError(
-                    .configuration,
-                    "profile '\(current)' needs an MFA code (mfa_serial), which an unattended tool cannot ask for: use credentials from `aws sts assume-role` or a credential_process"
-                )
+                    .configuration, "profile '\(name)' has duration_seconds = \(text): expected whole seconds")
             }
-            var durationSeconds: Int?
-            if let text = profile["duration_seconds"] {
-                guard let value = Int(text), value > 0 else {
-                    throw S3ClientError(
-                        .configuration, "profile '\(current)' has duration_seconds = \(text): expected whole seconds")
-                }
-                durationSeconds = value
+            durationSeconds = value
+        }
+        return RoleHop(
+            profile: name, roleARN: roleARN, sessionName: profile["role_session_name"],
+            externalID: profile["external_id"], durationSeconds: durationSeconds)
+    }
+
+    /// Where the credentials that assume a profile's role come from: its `credential_source`, or
+    /// the profile its `source_profile` names.
+    private static func roleSource(
+        _ profile: SharedConfigSection, visited: [String], hops: [RoleHop]
+    ) throws(S3ClientError) -> Step {
+        let name = profile.name
+        switch (profile["source_profile"], profile["credential_source"]) {
+        case (.some, .some):
+            throw S3ClientError(
+                .configuration, "profile '\(name)' sets both source_profile and credential_source: keep only one")
+        case (nil, nil):
+            throw S3ClientError(
+                .configuration,
+                "profile '\(name)' has role_arn but no source_profile, credential_source or web_identity_token_file to get the credentials that assume it"
+            )
+        case (nil, .some(let sourceName)):
+            guard let source = CredentialSourceName(rawValue: sourceName) else {
+                let valid = CredentialSourceName.allCases.map(\.rawValue).joined(separator: ", ")
+                throw S3ClientError(
+                    .configuration, "profile '\(name)' has credential_source = \(sourceName): expected one of \(valid)")
             }
-            hops.append(
-                RoleHop(
-                    profile: current, roleARN: roleARN, sessionName: profile["role_session_name"],
-                    externalID: profile["external_id"], durationSeconds: durationSeconds))
-            switch (profile["source_profile"], profile["credential_source"]) {
-            case (.some, .some):
-                throw S3ClientError(
-                    .configuration,
-                    "profile '\(current)' sets both source_profile and credential_source: keep only one")
-            case (nil, nil):
-                throw S3ClientError(
-                    .configuration,
-                    "profile '\(current)' has role_arn but no source_profile, credential_source or web_identity_token_file to get the credentials that assume it"
-                )
-            case (nil, .some(let sourceName)):
-                guard let source = CredentialSourceName(rawValue: sourceName) else {
-                    let valid = CredentialSourceName.allCases.map(\.rawValue).joined(separator: ", ")
+            return .done(ProfileChain(source: .credentialSource(profile: name, source), roles: hops.reversed()))
+        case (.some(let next), nil):
+            if next == name {
+                guard let keys = try staticKeys(profile) else {
                     throw S3ClientError(
                         .configuration,
-                        "profile '\(current)' has credential_source = \(sourceName): expected one of \(valid)")
-                }
-                return ProfileChain(source: .credentialSource(profile: current, source), roles: hops.reversed())
-            case (.some(let next), nil):
-                if next == current {
-                    guard let keys = try staticKeys(profile) else {
-                        throw S3ClientError(
-                            .configuration,
-                            "profile '\(current)' names itself as source_profile but has no aws_access_key_id / aws_secret_access_key"
-                        )
-                    }
-                    return ProfileChain(source: .staticKeys(profile: current, keys), roles: hops.reversed())
-                }
-                if visited.contains(next) {
-                    throw S3ClientError(
-                        .configuration,
-                        "source_profile loop: \((visited + [next]).joined(separator: " -> ")). Break the loop in ~/.aws/config"
+                        "profile '\(name)' names itself as source_profile but has no aws_access_key_id / aws_secret_access_key"
                     )
                 }
-                current = next
+                return .done(ProfileChain(source: .staticKeys(profile: name, keys), roles: hops.reversed()))
             }
+            if visited.contains(next) {
+                throw S3ClientError(
+                    .configuration,
+                    "source_profile loop: \((visited + [next]).joined(separator: " -> ")). Break the loop in ~/.aws/config"
+                )
+            }
+            return .follow(next)
         }
     }
 

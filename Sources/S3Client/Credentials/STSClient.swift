@@ -171,7 +171,9 @@ public struct STSClient: Sendable {
         else {
             throw S3ClientError(.credentials, "STS \(action) for \(subject) answered without credentials")
         }
-        let expiration = element.string("Expiration").flatMap { RFC3339Timestamp.parse($0.trimmingSpaces) }
+        let expiration = element.string("Expiration").flatMap {
+            Timestamp.parseISO8601($0.trimmingSpaces).map(Date.init(timeIntervalSince1970:))
+        }
         return AWSCredentials(
             accessKeyID: key, secretAccessKey: secret, sessionToken: element.string("SessionToken"),
             expiration: expiration)

@@ -48,27 +48,30 @@ public struct S3ServiceError: Error, Sendable, CustomStringConvertible {
         switch code {
         case "SignatureDoesNotMatch":
             return
-                "The secret key does not match the access key: check AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key, and the --region"
+                "The secret key does not match the access key, or the request was signed for another region: check AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key, and the region"
         case "InvalidAccessKeyId":
             return
-                "The endpoint does not know this access key id: check AWS_ACCESS_KEY_ID, --profile and --endpoint-url"
-        case "AccessDenied", "HTTP403":
+                "The endpoint does not know this access key id: check AWS_ACCESS_KEY_ID, the profile and the endpoint"
+        default:
+            break
+        }
+        switch category {
+        case .accessDenied:
             return
                 "The credentials are not allowed to do this: check the bucket policy and the credentials' permissions"
-        case "NoSuchBucket":
-            return "The bucket does not exist: check its name and --endpoint-url, or create it"
-        case "ExpiredToken", "TokenRefreshRequired":
+        case .bucketNotFound:
+            return "The bucket does not exist: check its name and the endpoint, or create it"
+        case .expiredCredentials:
             return "The session token has expired: refresh the credentials"
-        case "RequestTimeTooSkewed":
+        case .clockSkew:
             return "This machine's clock differs from the server's: fix the clock (NTP)"
-        case "PermanentRedirect", "AuthorizationHeaderMalformed":
-            return bucketRegion.map { "The bucket is in region \($0): pass --region \($0)" }
-                ?? "The bucket is in another region: pass its --region"
-        case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest":
+        case .wrongRegion:
+            return bucketRegion.map { "The bucket is in region \($0)" } ?? "The bucket is in another region"
+        case .integrity:
             return
                 "The bytes received differ from those checksummed: the file changed while uploading, or a proxy altered the body"
-        case "SlowDown":
-            return "The store is throttling requests: lower --concurrency or use --bwlimit"
+        case .throttled:
+            return "The store is throttling requests: send fewer at once or limit the bandwidth"
         default:
             return nil
         }

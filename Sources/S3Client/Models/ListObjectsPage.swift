@@ -46,7 +46,7 @@ public struct ListObjectsPage: Sendable {
                     case "Key": key = try decode(field.text)
                     case "Size": size = Int64(field.text) ?? 0
                     case "ETag": eTag = field.text.unquotedETag
-                    case "LastModified": lastModified = HTTPDate.parse(field.text) ?? 0
+                    case "LastModified": lastModified = Timestamp.parse(field.text) ?? 0
                     case "StorageClass": storageClass = field.text
                     default: break
                     }

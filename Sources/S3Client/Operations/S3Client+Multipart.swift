@@ -24,17 +24,15 @@ extension S3Client {
         }
         if let contentType { headers.append(("content-type", contentType)) }
         let startedAt = Date().timeIntervalSince1970 + shared.clockSkewSeconds.withLock { $0 }
-        var outcomeUnknown = false
         let response = try await perform(
             S3Request(
                 operation: "CreateMultipartUpload", method: .POST, bucket: bucket, key: key, query: [("uploads", "")],
-                headers: headers),
-            outcomeUnknown: &outcomeUnknown)
+                headers: headers))
         let root = try response.xml(operation: "CreateMultipartUpload")
         guard let uploadID = root.string("UploadId"), !uploadID.isEmpty else {
             throw S3ClientError(.invalidResponse, "the response has no UploadId", operation: "CreateMultipartUpload")
         }
-        if outcomeUnknown {
+        if response.attempts.outcomeUnknown {
             await abortStrayUploads(bucket: bucket, key: key, keeping: uploadID, startedSince: startedAt - 60)
         }
         return uploadID
@@ -107,11 +105,11 @@ extension S3Client {
             query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")],
             body: .bytes(ByteBuffer(bytes: body)), payloadHash: sha.hex)
         request.errorMayArriveWithOK = true
-        var outcomeUnknown = false
+        let (outcome, attempts) = await exchange(request)
         let response: S3Response
         do {
-            response = try await perform(request, outcomeUnknown: &outcomeUnknown)
-        } catch let error as S3ServiceError where error.code == "NoSuchUpload" && outcomeUnknown {
+            response = try outcome.get()
+        } catch let error as S3ServiceError where error.code == "NoSuchUpload" && attempts.outcomeUnknown {
             let size = parts.reduce(Int64(0)) { $0 + $1.size }
             guard let head = try await headObject(bucket: bucket, key: key), head.size == size else { throw error }
             logger.info(
@@ -123,7 +121,7 @@ extension S3Client {
         let eTag = root.string("ETag")?.unquotedETag ?? response.header("etag")?.unquotedETag ?? ""
         return PutObjectResult(
             eTag: eTag, versionID: response.header("x-amz-version-id"),
-            serverDate: response.header("date").flatMap(HTTPDate.parse))
+            serverDate: response.header("date").flatMap(Timestamp.parse))
     }
 
     /// Aborts a multipart upload; an upload that is already gone (`NoSuchUpload`) counts as aborted.
@@ -190,7 +188,7 @@ extension S3Client {
                 if urlEncoded, let decoded = S3PercentEncoding.decode(key, plusAsSpace: true) { key = decoded }
                 uploads.append(
                     MultipartUploadSummary(
-                        key: key, uploadID: id, initiated: upload.string("Initiated").flatMap(HTTPDate.parse)))
+                        key: key, uploadID: id, initiated: upload.string("Initiated").flatMap(Timestamp.parse)))
             }
             guard root.string("IsTruncated") == "true" else { break }
             let nextKey = root.string("NextKeyMarker")

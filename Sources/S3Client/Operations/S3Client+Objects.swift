@@ -38,7 +38,7 @@ extension S3Client {
             return ObjectMetadata(
                 size: Int64(response.header("content-length") ?? "") ?? 0,
                 eTag: response.header("etag")?.unquotedETag ?? "",
-                lastModified: response.header("last-modified").flatMap(HTTPDate.parse),
+                lastModified: response.header("last-modified").flatMap(Timestamp.parse),
                 contentType: response.header("content-type"),
                 userMetadata: metadata,
                 versionID: response.header("x-amz-version-id"))

@@ -1,9 +1,9 @@
-/// What kind of failure a request ended in, which decides whether and how it is retried.
+/// How the retry strategy treats a failed attempt: the part of ``S3ErrorCategory`` that decides
+/// whether and how a request is tried again.
 public enum FailureClass: Sendable, Hashable {
-    /// The store asks to slow down (`SlowDown`, 503, throttling codes): retry with the throttling
-    /// backoff and lower the shared send rate.
+    /// The store asks to slow down: retry with the throttling backoff and lower the shared send rate.
     case throttling
-    /// A transient server error (500, 502, 504, `RequestTimeout`, `InternalError`): retry.
+    /// A transient server error or an answer that is not S3: retry.
     case transient
     /// A connection that failed, broke or timed out: retry, at a higher quota cost.
     case connection
@@ -16,50 +16,18 @@ public enum FailureClass: Sendable, Hashable {
     /// Retrying cannot help.
     case permanent
 
-    static let throttlingCodes: Set<String> = [
-        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-        "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
-        "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown",
-        "PriorRequestNotComplete", "EC2ThrottledException",
-    ]
-    static let transientCodes: Set<String> = [
-        "RequestTimeout", "RequestTimeoutException", "InternalError", "ServiceUnavailable",
-    ]
-
     /// Classifies an error thrown by a request attempt.
     public static func classify(_ error: any Error) -> FailureClass {
-        if let service = error as? S3ServiceError {
-            return classify(service)
-        }
-        if let client = error as? S3ClientError {
-            switch client.kind {
-            case .connection, .timeout: return .connection
-            case .invalidResponse: return .transient
-            default: return .permanent
-            }
-        }
-        return .permanent
-    }
-
-    static func classify(_ error: S3ServiceError) -> FailureClass {
-        if throttlingCodes.contains(error.code) || error.statusCode == 503 || error.statusCode == 429 {
-            return .throttling
-        }
-        switch error.code {
-        case "RequestTimeTooSkewed": return .clockSkew
-        case "ExpiredToken", "TokenRefreshRequired", "ExpiredTokenException": return .expiredToken
-        case "PermanentRedirect", "TemporaryRedirect", "AuthorizationHeaderMalformed",
-            "IllegalLocationConstraintException":
-            if let region = error.bucketRegion, !region.isEmpty { return .wrongRegion(region) }
-            return .permanent
-        default: break
-        }
-        if [301, 307].contains(error.statusCode), let region = error.bucketRegion, !region.isEmpty {
+        switch S3ErrorCategory(error) {
+        case .throttled: return .throttling
+        case .transient, .invalidResponse: return .transient
+        case .connection: return .connection
+        case .clockSkew: return .clockSkew
+        case .expiredCredentials: return .expiredToken
+        case .wrongRegion:
+            guard let region = (error as? S3ServiceError)?.bucketRegion, !region.isEmpty else { return .permanent }
             return .wrongRegion(region)
+        default: return .permanent
         }
-        if transientCodes.contains(error.code) || [500, 502, 504].contains(error.statusCode) {
-            return .transient
-        }
-        return .permanent
     }
 }

@@ -11,11 +11,11 @@ import NIOPosix
 
 /// A file descriptor opened for reading, closed when the last reference goes away, so a body
 /// stream that outlives its request never reads from a reused descriptor.
-final class OpenFile: Sendable {
-    let descriptor: Int32
-    let path: String
+package final class OpenFile: Sendable {
+    package let descriptor: Int32
+    package let path: String
 
-    init(path: String) throws(S3ClientError) {
+    package init(path: String) throws(S3ClientError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
@@ -28,7 +28,8 @@ final class OpenFile: Sendable {
     deinit { close(descriptor) }
 
     /// Reads up to `count` bytes at `offset` into a new buffer; fewer only at end of file.
-    func read(at offset: Int64, count: Int, allocator: ByteBufferAllocator) throws(S3ClientError) -> ByteBuffer {
+    package func read(at offset: Int64, count: Int, allocator: ByteBufferAllocator) throws(S3ClientError) -> ByteBuffer
+    {
         var buffer = allocator.buffer(capacity: count)
         var total = 0
         var failure: Int32 = 0
@@ -53,7 +54,7 @@ final class OpenFile: Sendable {
     }
 
     /// Calls `body` with consecutive chunks of the range, reusing one buffer; returns the bytes read.
-    func forEachChunk(
+    package func forEachChunk(
         in range: Range<Int64>, chunkSize: Int, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int64 {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)

@@ -1,11 +1,12 @@
 import NIOCore
 import NIOHTTP1
 
-/// A successful (2xx) answer: status, headers and the whole body.
+/// A successful (2xx) answer: status, headers, the whole body, and how many attempts it took.
 struct S3Response: Sendable {
     var status: Int
     var headers: HTTPHeaders
     var body: ByteBuffer
+    var attempts = AttemptRecord()
 
     func header(_ name: String) -> String? { headers.first(name: name) }
 

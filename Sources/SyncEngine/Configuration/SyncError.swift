@@ -1,4 +1,7 @@
-/// An error that ends a run, with the exit code class it maps to.
+import S3Client
+
+/// An error that ends a run, with the exit code class it maps to and, where there is one, what it
+/// is about, so a front end can say what to do in its own terms.
 public struct SyncError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure, which decides the exit code.
     public enum Kind: Sendable, Hashable {
@@ -14,12 +17,36 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         case interrupted
     }
 
+    /// What the error is about.
+    public enum Subject: Sendable, Hashable {
+        /// The state database at this path cannot be used; another one can.
+        case stateDatabase(path: String)
+        /// The plan would delete more objects than the limit allows.
+        case deleteLimit(planned: Int, limit: Int)
+        /// The job was pushed to another endpoint than the client's.
+        case jobEndpoint(String)
+        /// There is no job with this id.
+        case unknownJob(Int64)
+        /// The store refused or could not be reached, of this category.
+        case store(S3ErrorCategory)
+    }
+
     public let kind: Kind
     public let message: String
+    public let subject: Subject?
+    /// The error from below that this one reports (an ``S3ServiceError``, an ``S3ClientError``).
+    public let underlying: (any Error)?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, subject: Subject? = nil, underlying: (any Error)? = nil) {
         self.kind = kind
         self.message = message
+        self.subject = subject
+        self.underlying = underlying
+    }
+
+    /// Reports an S3 failure that ends the run.
+    init(_ kind: Kind, reporting error: any Error) {
+        self.init(kind, "\(error)", subject: .store(S3ErrorCategory(error)), underlying: error)
     }
 
     public var description: String { message }

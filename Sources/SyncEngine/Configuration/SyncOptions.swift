@@ -1,3 +1,5 @@
+import S3Client
+
 /// How a push decides and uploads: the options a job is planned and resumed with.
 public struct SyncOptions: Sendable, Hashable, Codable {
     /// How a file and an object are compared.
@@ -22,14 +24,9 @@ public struct SyncOptions: Sendable, Hashable, Codable {
     public var multipartThreshold: Int64 = 8 << 20
     /// Bytes per second sent, `nil` for unlimited.
     public var bandwidthLimit: Int64?
-    public var checksumAlgorithm: ChecksumAlgorithmName = .crc32c
+    public var checksumAlgorithm: ChecksumAlgorithm = .crc32c
     /// How many times a file that changes while uploading is tried in one run.
     public var changedFileAttempts = 3
 
     public init() {}
-}
-
-/// The checksum algorithm by name (mirrors `S3Client.ChecksumAlgorithm`, kept `Codable` here).
-public enum ChecksumAlgorithmName: String, Sendable, Hashable, Codable, CaseIterable {
-    case crc32c, crc32, sha256, md5, none
 }

@@ -4,10 +4,6 @@ import NIOCore
 import NIOPosix
 import S3Client
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Uploads one file: a single PUT below the multipart threshold, a resumable multipart upload
 /// above it. Checks the file before and after, so a torn upload is never recorded as done.
 struct FileUploader: Sendable {
@@ -24,9 +20,7 @@ struct FileUploader: Sendable {
     let progress: TransferProgress
     let logger: Logger
 
-    var checksumAlgorithm: ChecksumAlgorithm {
-        ChecksumAlgorithm(rawValue: options.checksumAlgorithm.rawValue) ?? .crc32c
-    }
+    var checksumAlgorithm: ChecksumAlgorithm { options.checksumAlgorithm }
 
     /// Uploads the task's file as it is now.
     /// - Throws: only errors that must end the run (credentials, access, missing bucket) and cancellation.
@@ -69,35 +63,25 @@ struct FileUploader: Sendable {
     /// Maps an upload error to an outcome, or rethrows it when the whole run must stop.
     func classify(_ error: any Error, task: TaskRecord, path: String, before: FileIdentity) throws -> UploadOutcome {
         if error is CancellationError { throw error }
-        if let client = error as? S3ClientError {
-            switch client.kind {
-            case .cancelled: throw CancellationError()
-            case .credentials, .configuration, .tls: throw SyncError(.configuration, client.description)
-            case .localFile:
-                switch FileIdentity.current(path: path) {
-                case .failure(let stat) where stat.vanished: return .vanished
-                case .success(let now) where now != before:
-                    return .changed("\(task.path) changed while it was uploading")
-                default: return .failed(client.message)
-                }
-            default: return .failed(client.description)
+        let category = S3ErrorCategory(error)
+        if category.affectsEveryRequest { throw SyncError(.configuration, reporting: error) }
+        switch category {
+        case .cancelled:
+            throw CancellationError()
+        case .localFile:
+            switch FileIdentity.current(path: path) {
+            case .failure(let stat) where stat.vanished: return .vanished
+            case .success(let now) where now != before: return .changed("\(task.path) changed while it was uploading")
+            default: return .failed((error as? S3ClientError)?.message ?? "\(error)")
             }
-        }
-        if let service = error as? S3ServiceError {
-            switch service.code {
-            case "SignatureDoesNotMatch", "InvalidAccessKeyId", "NoSuchBucket", "ExpiredToken", "InvalidToken",
-                "AccountProblem", "AllAccessDisabled", "TokenRefreshRequired":
-                throw SyncError(.configuration, service.description)
-            case "BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest", "XAmzContentChecksumMismatch":
-                if case .success(let now) = FileIdentity.current(path: path), now == before {
-                    return .failed("\(service.description) (the file did not change: a proxy may be altering uploads)")
-                }
-                return .changed("\(task.path) changed while it was uploading")
-            default:
-                return .failed(service.description)
+        case .integrity:
+            if case .success(let now) = FileIdentity.current(path: path), now == before {
+                return .failed("\(error) (the file did not change: a proxy may be altering uploads)")
             }
+            return .changed("\(task.path) changed while it was uploading")
+        default:
+            return .failed("\(error)")
         }
-        return .failed("\(error)")
     }
 
     /// One PUT. Small files are read once into memory; larger ones are checksummed, then streamed.
@@ -125,37 +109,11 @@ struct FileUploader: Sendable {
     /// small come from the page cache in microseconds, so the read runs in place rather than
     /// paying two thread hops on the blocking-I/O pool.
     static func readWhole(path: String, size: Int64) throws -> ByteBuffer {
-        do {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                let code = errno
-                if code == ENOENT { throw S3ClientError(.localFile, "\(path) disappeared") }
-                throw S3ClientError(.localFile, "cannot open \(path): \(String(cString: strerror(code)))")
-            }
-            defer { close(fd) }
-            var buffer = ByteBufferAllocator().buffer(capacity: Int(size) + 1)
-            var failure: Int32 = 0
-            let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(size) + 1) { pointer in
-                var total = 0
-                while total < pointer.count {
-                    let result = Glibc.read(fd, pointer.baseAddress! + total, pointer.count - total)
-                    if result < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
-                        return total
-                    }
-                    if result == 0 { break }
-                    total += result
-                }
-                return total
-            }
-            if failure != 0 {
-                throw S3ClientError(.localFile, "cannot read \(path): \(String(cString: strerror(failure)))")
-            }
-            guard Int64(read) == size else {
-                throw FileChangedError(message: "\(path) changed size while it was read")
-            }
-            return buffer
+        // One byte more than the stat said, to see a file that grew.
+        let buffer = try OpenFile(path: path).read(at: 0, count: Int(size) + 1, allocator: ByteBufferAllocator())
+        guard Int64(buffer.readableBytes) == size else {
+            throw FileChangedError(message: "\(path) changed size while it was read")
         }
+        return buffer
     }
 }

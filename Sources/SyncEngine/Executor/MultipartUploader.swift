@@ -11,7 +11,7 @@ import S3Client
 struct MultipartUploader: Sendable {
     /// Parts of one file sent at once. More does not move a file faster over one link and costs
     /// memory; several files still use the whole request budget together.
-    static let partsInFlight = Int(ProcessInfo.processInfo.environment["S3SYNC_PARTS_IN_FLIGHT"] ?? "") ?? 4
+    static let partsInFlight = 4
 
     let uploader: FileUploader
 

@@ -12,7 +12,7 @@ extension String {
     /// The text with control characters escaped: C0 and DEL as `\xNN`, C1 as `\u{NN}`. A file
     /// name may hold any of them; shown raw, a newline splits a log line and an escape sequence
     /// drives the terminal.
-    var singleLine: String {
+    package var singleLine: String {
         func isC0OrDelete(_ value: UInt32) -> Bool { value < 0x20 || value == 0x7F }
         func isC1(_ value: UInt32) -> Bool { (0x80...0x9F).contains(value) }
         guard unicodeScalars.contains(where: { isC0OrDelete($0.value) || isC1($0.value) }) else { return self }

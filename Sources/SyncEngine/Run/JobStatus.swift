@@ -47,7 +47,7 @@ public struct JobStatus: Sendable, Codable, Hashable {
         let jobs: [JobRecord]
         if let jobID {
             guard let job = try await store.job(id: jobID) else {
-                throw SyncError(.usage, "there is no job \(jobID); `s3sync status` lists the jobs")
+                throw SyncError(.usage, "there is no job \(jobID)", subject: .unknownJob(jobID))
             }
             jobs = [job]
         } else {
@@ -81,8 +81,8 @@ public struct JobStatus: Sendable, Codable, Hashable {
                 JobStatus(
                     job: id, state: job.state.rawValue, source: job.source, destination: job.destination.description,
                     endpoint: job.endpoint,
-                    createdAt: AmzDate(secondsSince1970: Int(job.createdAt)).iso8601,
-                    updatedAt: AmzDate(secondsSince1970: Int(job.updatedAt)).iso8601, runs: job.runs,
+                    createdAt: Timestamp.iso8601(secondsSince1970: Int(job.createdAt)),
+                    updatedAt: Timestamp.iso8601(secondsSince1970: Int(job.updatedAt)), runs: job.runs,
                     plannedUploads: job.plannedUploads, plannedBytes: job.plannedBytes,
                     plannedDeletes: job.plannedDeletes,
                     skippedFiles: job.skippedFiles, uploadedFiles: job.uploadedFiles, uploadedBytes: job.uploadedBytes,

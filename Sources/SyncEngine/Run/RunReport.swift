@@ -42,6 +42,19 @@ public struct RunReport: Sendable, Codable, Hashable {
         self.status = status
     }
 
+    /// Fills in what the plan was.
+    mutating func describePlan(
+        source: String, destination: S3Location, uploads: Int, bytes: Int64, deletes: Int, skips: Int, warnings: Int
+    ) {
+        self.source = source
+        self.destination = destination.description
+        plannedUploads = uploads
+        plannedBytes = bytes
+        plannedDeletes = deletes
+        skippedFiles = skips
+        self.warnings = warnings
+    }
+
     /// The report as one line of JSON with snake_case keys.
     public var json: String {
         let encoder = JSONEncoder()

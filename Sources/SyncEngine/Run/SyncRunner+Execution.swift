@@ -5,7 +5,7 @@ import S3Client
 
 extension SyncRunner {
     /// Executes a planned job: uploads, then deletes when every upload went through; then
-    /// finishes it (completed or failed) or checkpoints it (interrupted).
+    /// closes it (completed or failed) or checkpoints it (interrupted).
     func execute(
         job: JobRecord, options: SyncOptions, progress: TransferProgress, started: Date, supersededJobs: Set<Int64>
     ) async throws -> RunReport {
@@ -15,17 +15,8 @@ extension SyncRunner {
         job.state = .running
         job.updatedAt = Date().timeIntervalSince1970
         try await store.updateJob(job)
-
-        let counts = try await store.taskCounts(jobID: id)
-        let pendingDeletes = counts.filter { $0.kind == .delete && $0.state == .pending }.reduce(0) { $0 + $1.count }
-        if let maxDelete = options.maxDelete, pendingDeletes > maxDelete {
-            let message =
-                "refusing to run: it would delete \(pendingDeletes) objects under \(job.destination), more than --max-delete \(maxDelete). Nothing was uploaded or deleted; raise --max-delete if that is intended"
-            job.state = .failed
-            job.lastError = message
-            try await store.updateJob(job)
-            throw SyncError(.configuration, message)
-        }
+        let pendingDeletes = try await store.taskCounts(jobID: id).total(.pending, kind: .delete)
+        try await refuseOverDeleteLimit(job: &job, pendingDeletes: pendingDeletes, options: options)
 
         let budget = RequestBudget(capacity: options.concurrency)
         let recorder = CompletionRecorder(store: store)
@@ -34,14 +25,13 @@ extension SyncRunner {
             budget: budget, progress: progress, logger: logger)
         let executor = UploadExecutor(
             uploader: uploader, store: store, recorder: recorder, sourceRoot: job.source, observer: observer)
+        let deleter = DeleteExecutor(
+            client: client, store: store, endpoint: endpoint, location: job.destination, budget: budget,
+            progress: progress, observer: observer)
         let resumableKeys = Set(
             try await store.multipartUploads(endpoint: endpoint, location: job.destination).map(\.key))
         progress.update { $0.phase = "uploading" }
         let observer = self.observer
-        let store = self.store
-        let deleter = DeleteExecutor(
-            client: client, store: store, endpoint: endpoint, location: job.destination, budget: budget,
-            progress: progress, observer: observer)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // The display ticks beside the work and stops with it.
@@ -54,33 +44,51 @@ extension SyncRunner {
                 }
                 defer { group.cancelAll() }
                 try await executor.run(jobID: id, resumableKeys: resumableKeys)
-                guard pendingDeletes > 0 else { return }
-                let problems = try await store.taskCounts(jobID: id).filter {
-                    $0.kind == .upload && ($0.state == .failed || $0.state == .changed)
-                }.reduce(0) { $0 + $1.count }
-                if problems == 0 {
-                    progress.update { $0.phase = "deleting" }
-                    try await deleter.run(jobID: id)
-                } else {
-                    observer.handle(
-                        .notice(
-                            "not deleting \(pendingDeletes) remote objects: \(problems) files were not uploaded. Deletes run only after a clean pass; fix the failures and run again"
-                        ))
-                }
+                try await deleteAfterACleanPass(
+                    jobID: id, pendingDeletes: pendingDeletes, deleter: deleter, progress: progress)
             }
             try Task.checkCancellation()
         } catch {
             try? await Self.uncancellable { try await recorder.flush() }
-            return try await end(job: job, error: error, progress: progress, started: started)
+            return try await stopEarly(job: job, error: error, progress: progress, started: started)
         }
         try await Self.uncancellable { try await recorder.flush() }
-        return try await finish(
+        return try await close(
             job: job, options: options, progress: progress, started: started, supersededJobs: supersededJobs)
     }
 
-    /// Ends a job whose tasks all ran: completed when nothing failed (then no multipart upload it
-    /// started is left open), failed otherwise.
-    func finish(
+    /// Marks the job failed and throws when it would delete more than `--max-delete` allows.
+    func refuseOverDeleteLimit(job: inout JobRecord, pendingDeletes: Int, options: SyncOptions) async throws {
+        guard let maxDelete = options.maxDelete, pendingDeletes > maxDelete else { return }
+        let message =
+            "refusing to run: it would delete \(pendingDeletes) objects under \(job.destination), more than the limit of \(maxDelete). Nothing was uploaded or deleted"
+        job.state = .failed
+        job.lastError = message
+        try await store.updateJob(job)
+        throw SyncError(.configuration, message, subject: .deleteLimit(planned: pendingDeletes, limit: maxDelete))
+    }
+
+    /// Runs the planned deletes if every upload went through; otherwise says why not.
+    func deleteAfterACleanPass(
+        jobID: Int64, pendingDeletes: Int, deleter: DeleteExecutor, progress: TransferProgress
+    ) async throws {
+        guard pendingDeletes > 0 else { return }
+        let counts = try await store.taskCounts(jobID: jobID)
+        let problems = counts.total(.failed, kind: .upload) + counts.total(.changed, kind: .upload)
+        guard problems == 0 else {
+            observer.handle(
+                .notice(
+                    "not deleting \(pendingDeletes) remote objects: \(problems) files were not uploaded. Deletes run only after a clean pass; fix the failures and run again"
+                ))
+            return
+        }
+        progress.update { $0.phase = "deleting" }
+        try await deleter.run(jobID: jobID)
+    }
+
+    /// Closes a job whose tasks all ran: completed when nothing failed (then no multipart upload
+    /// it started is left open), failed otherwise.
+    func close(
         job: JobRecord, options: SyncOptions, progress: TransferProgress, started: Date, supersededJobs: Set<Int64>
     ) async throws
         -> RunReport
@@ -88,12 +96,9 @@ extension SyncRunner {
         var job = job
         let id = job.id ?? 0
         let counts = try await store.taskCounts(jobID: id)
-        func count(_ state: TaskRecord.State, _ kind: TaskRecord.Kind? = nil) -> Int {
-            counts.filter { $0.state == state && (kind == nil || $0.kind == kind) }.reduce(0) { $0 + $1.count }
-        }
-        let failed = count(.failed)
-        let changed = count(.changed)
-        let pending = count(.pending)
+        let failed = counts.total(.failed)
+        let changed = counts.total(.changed)
+        let pending = counts.total(.pending)
         let snapshot = progress.snapshot
         if failed == 0 && changed == 0 && pending == 0 {
             job.state = .completed
@@ -116,9 +121,11 @@ extension SyncRunner {
         return report
     }
 
-    /// Ends a run that stopped early: interrupted (checkpointed, resumable) or failed with an error
-    /// that is rethrown for the exit code.
-    func end(job: JobRecord, error: any Error, progress: TransferProgress, started: Date) async throws -> RunReport {
+    /// Records a run that stopped early: interrupted (checkpointed, resumable) or failed with an
+    /// error that is rethrown for the exit code.
+    func stopEarly(job: JobRecord, error: any Error, progress: TransferProgress, started: Date) async throws
+        -> RunReport
+    {
         var job = job
         let mapped = Self.runError(error)
         let interrupted = (mapped as? SyncError)?.kind == .interrupted || Task.isCancelled
@@ -147,17 +154,13 @@ extension SyncRunner {
 
     func report(job: JobRecord, progress: TransferProgress.Snapshot, started: Date) async throws -> RunReport {
         var report = RunReport(job: job.id, status: .completed)
-        report.source = job.source
-        report.destination = job.destination.description
+        report.describePlan(
+            source: job.source, destination: job.destination, uploads: job.plannedUploads, bytes: job.plannedBytes,
+            deletes: job.plannedDeletes, skips: job.skippedFiles, warnings: job.warnings + progress.vanishedFiles)
         report.uploadedFiles = progress.uploadedFiles
         report.uploadedBytes = progress.uploadedBytes
-        report.skippedFiles = job.skippedFiles
         report.deletedFiles = progress.deletedFiles
-        report.plannedUploads = job.plannedUploads
-        report.plannedBytes = job.plannedBytes
-        report.plannedDeletes = job.plannedDeletes
         report.vanishedFiles = progress.vanishedFiles
-        report.warnings = job.warnings + progress.vanishedFiles
         report.resumedBytes = progress.resumedBytes
         let statistics = client.retryStatistics
         report.requests = statistics.attempts
@@ -166,8 +169,8 @@ extension SyncRunner {
         if let id = job.id {
             let problems = try await store.problemTasks(jobID: id)
             let counts = try await store.taskCounts(jobID: id)
-            report.failedFiles = counts.filter { $0.state == .failed }.reduce(0) { $0 + $1.count }
-            report.changedDuringUpload = counts.filter { $0.state == .changed }.reduce(0) { $0 + $1.count }
+            report.failedFiles = counts.total(.failed)
+            report.changedDuringUpload = counts.total(.changed)
             report.failures = problems.map { .init(path: $0.path, error: $0.error ?? $0.state.rawValue) }
         }
         report.elapsedSeconds = Date().timeIntervalSince(started)
@@ -225,22 +228,16 @@ extension SyncRunner {
             return error
         case is CancellationError:
             return SyncError(.interrupted, "interrupted")
-        case let error as S3ClientError:
-            switch error.kind {
-            case .cancelled: return SyncError(.interrupted, "interrupted")
-            case .localFile: return SyncError(.failed, error.description)
-            default: return SyncError(.configuration, error.description)
-            }
-        case let error as S3ServiceError:
-            switch error.code {
-            case "NoSuchBucket", "AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken",
-                "InvalidToken",
-                "AllAccessDisabled", "AccountProblem", "InvalidBucketName", "PermanentRedirect",
-                "AuthorizationHeaderMalformed", "HTTP403":
-                return SyncError(.configuration, error.description)
-            default:
-                return SyncError(.failed, error.description)
-            }
+        case let error as S3ClientError where error.kind == .cancelled:
+            return SyncError(.interrupted, "interrupted")
+        case let error as S3ClientError where error.kind == .localFile:
+            return SyncError(.failed, reporting: error)
+        case is S3ClientError:
+            // The client gave up on a request the run cannot go on without: the endpoint is
+            // unreachable, the TLS handshake fails, the configuration is unusable.
+            return SyncError(.configuration, reporting: error)
+        case is S3ServiceError:
+            return SyncError(S3ErrorCategory(error).affectsEveryRequest ? .configuration : .failed, reporting: error)
         case let error as DatabaseError:
             return SyncError(.configuration, "the state database failed: \(JobStore.reason(error))")
         default:

@@ -2,10 +2,6 @@ import Foundation
 import S3Client
 
 extension SyncRunner {
-    /// Planned tasks and adopted index entries are written in transactions of this many rows, so
-    /// planning memory stays bounded however large the tree.
-    static let planningBatchSize = 1000
-
     /// Plans a job: walks and lists, records upload and delete tasks in batches, and local
     /// problems as failed tasks; then marks the job running.
     func plan(job: inout JobRecord, walker: LocalWalker, options: SyncOptions, progress: TransferProgress) async throws
@@ -13,53 +9,37 @@ extension SyncRunner {
         guard let jobID = job.id else { return }
         let location = job.destination
         let planner = Planner(location: location, endpoint: endpoint, options: options)
-        var batch: [TaskRecord] = []
-        var adopted: [IndexRecord] = []
-        let observer = self.observer
+        var batches = PlanBatches(store: store)
         let summary = try await planner.plan(
             local: walker, remote: RemoteListing(client: client, location: location), store: store,
             contentMatches: Self.contentMatcher(options: options)
         ) { item in
             switch item {
             case .upload(let file, let reason):
-                batch.append(
+                batches.tasks.append(
                     TaskRecord(
                         jobID: jobID, kind: .upload, path: file.relativePath, key: location.key(for: file.relativePath),
                         identity: file.stat, reason: reason))
             case .delete(let key):
-                batch.append(
+                batches.tasks.append(
                     TaskRecord(
                         jobID: jobID, kind: .delete, path: location.relativePath(of: key) ?? key, key: key,
-                        identity: nil,
-                        reason: "remote-only"))
+                        identity: nil, reason: "remote-only"))
             case .skip:
                 break
             case .adoptListedETag(let record):
-                adopted.append(record)
+                batches.adopted.append(record)
             case .problem(let problem):
-                if problem.severity == .failure {
-                    var task = TaskRecord(
-                        jobID: jobID, kind: .upload, path: problem.path, key: location.key(for: problem.path),
-                        identity: nil,
-                        reason: "local", state: .failed)
-                    task.error = problem.reason
-                    batch.append(task)
-                    observer.handle(.failed(path: problem.path, reason: problem.reason))
-                } else {
-                    observer.handle(.warning(path: problem.path, reason: problem.reason))
-                }
+                guard announce(problem) else { break }
+                var task = TaskRecord(
+                    jobID: jobID, kind: .upload, path: problem.path, key: location.key(for: problem.path),
+                    identity: nil, reason: "local", state: .failed)
+                task.error = problem.reason
+                batches.tasks.append(task)
             }
-            if batch.count >= Self.planningBatchSize {
-                try await store.insertTasks(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
-            if adopted.count >= Self.planningBatchSize {
-                try await store.recordUploads(adopted)
-                adopted.removeAll(keepingCapacity: true)
-            }
+            try await batches.writeIfFull()
         }
-        try await store.insertTasks(batch)
-        try await store.recordUploads(adopted)
+        try await batches.write()
         job.plannedUploads = summary.uploads
         job.plannedBytes = summary.uploadBytes
         job.plannedDeletes = summary.deletes
@@ -74,6 +54,17 @@ extension SyncRunner {
             $0.skippedFiles = summary.skips
             $0.warnings = summary.warnings
         }
+    }
+
+    /// Shows a local problem found while planning; returns whether it fails the file (otherwise
+    /// it is a warning and the file is skipped).
+    func announce(_ problem: LocalProblem) -> Bool {
+        guard problem.severity == .failure else {
+            observer.handle(.warning(path: problem.path, reason: problem.reason))
+            return false
+        }
+        observer.handle(.failed(path: problem.path, reason: problem.reason))
+        return true
     }
 
     /// `--dry-run`: plans and reports each decision; changes nothing.
@@ -100,12 +91,7 @@ extension SyncRunner {
                 case .skip, .adoptListedETag:
                     break
                 case .problem(let problem):
-                    if problem.severity == .failure {
-                        failures.append(.init(path: problem.path, error: problem.reason))
-                        observer.handle(.failed(path: problem.path, reason: problem.reason))
-                    } else {
-                        observer.handle(.warning(path: problem.path, reason: problem.reason))
-                    }
+                    if announce(problem) { failures.append(.init(path: problem.path, error: problem.reason)) }
                 }
             }
         } catch {
@@ -113,20 +99,16 @@ extension SyncRunner {
         }
         var report = RunReport(job: nil, status: failures.isEmpty ? .completed : .failed)
         report.dryRun = true
-        report.source = walker.root
-        report.destination = destination.description
-        report.plannedUploads = summary.uploads
-        report.plannedBytes = summary.uploadBytes
-        report.plannedDeletes = summary.deletes
-        report.skippedFiles = summary.skips
-        report.warnings = summary.warnings
+        report.describePlan(
+            source: walker.root, destination: destination, uploads: summary.uploads, bytes: summary.uploadBytes,
+            deletes: summary.deletes, skips: summary.skips, warnings: summary.warnings)
         report.failedFiles = failures.count
         report.failures = Array(failures.prefix(50))
         report.elapsedSeconds = Date().timeIntervalSince(started)
         report.exitCode = failures.isEmpty ? 0 : 1
         if let maxDelete = options.maxDelete, summary.deletes > maxDelete {
             report.error =
-                "would delete \(summary.deletes) objects, more than --max-delete \(maxDelete): the real run would refuse"
+                "would delete \(summary.deletes) objects, more than the limit of \(maxDelete): the real run would refuse"
         }
         return report
     }

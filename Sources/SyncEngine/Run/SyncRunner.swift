@@ -67,7 +67,7 @@ public struct SyncRunner: Sendable {
         do {
             try await plan(job: &job, walker: walker, options: options, progress: progress)
         } catch {
-            return try await end(job: job, error: error, progress: progress, started: started)
+            return try await stopEarly(job: job, error: error, progress: progress, started: started)
         }
         return try await execute(
             job: job, options: options, progress: progress, started: started,
@@ -77,30 +77,21 @@ public struct SyncRunner: Sendable {
     /// Continues an interrupted or failed job without planning it again (a job killed while
     /// planning is planned again). Failed and changed files are tried again.
     /// - Parameters:
-    ///   - jobID: the job, or `nil` for the most recent unfinished one.
-    ///   - concurrency: requests in flight for this run, instead of the job's.
-    public func resume(jobID: Int64?, concurrency: Int? = nil) async throws -> RunReport {
+    ///   - resumable: the job and the options to run it with (see ``ResumableJob/load(from:id:)``),
+    ///     or `nil` when there is nothing to resume.
+    public func resume(_ resumable: ResumableJob?) async throws -> RunReport {
         let started = Date()
-        let candidate: JobRecord?
-        if let jobID {
-            candidate = try await store.job(id: jobID)
-            guard candidate != nil else {
-                throw SyncError(.usage, "there is no job \(jobID); `s3sync status` lists the jobs")
-            }
-        } else {
-            candidate = try await store.unfinishedJobs().first
-        }
-        guard var job = candidate, let id = job.id else {
+        guard let resumable, let id = resumable.job.id else {
             observer.handle(.notice("nothing to resume: every job has finished"))
             var report = RunReport(job: nil, status: .completed)
             report.elapsedSeconds = Date().timeIntervalSince(started)
             return report
         }
+        var job = resumable.job
         guard job.endpoint == endpoint else {
             throw SyncError(
-                .usage,
-                "job \(id) pushed to the endpoint \(job.endpoint), not \(endpoint): pass --endpoint-url \(job.endpoint)"
-            )
+                .usage, "job \(id) pushed to the endpoint \(job.endpoint), not \(endpoint)",
+                subject: .jobEndpoint(job.endpoint))
         }
         if job.state.isFinished {
             observer.handle(
@@ -111,13 +102,7 @@ public struct SyncRunner: Sendable {
             report.elapsedSeconds = Date().timeIntervalSince(started)
             return report
         }
-        var options: SyncOptions
-        do {
-            options = try JSONDecoder().decode(SyncOptions.self, from: Data(job.options.utf8))
-        } catch {
-            throw SyncError(.configuration, "job \(id) has options this version cannot read: \(error)")
-        }
-        if let concurrency { options.concurrency = concurrency }
+        let options = resumable.options
         let lock = try JobLock(
             directory: lockDirectory,
             identity: Self.identity(endpoint: endpoint, location: job.destination, source: job.source),
@@ -132,7 +117,7 @@ public struct SyncRunner: Sendable {
                     root: job.source, followSymlinks: options.followSymlinks, filter: PathFilter(options.filters))
                 try await plan(job: &job, walker: walker, options: options, progress: progress)
             } catch {
-                return try await end(job: job, error: error, progress: progress, started: started)
+                return try await stopEarly(job: job, error: error, progress: progress, started: started)
             }
         } else {
             try await store.retryFailedTasks(jobID: id)

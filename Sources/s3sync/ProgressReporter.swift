@@ -1,5 +1,6 @@
 import Foundation
 import S3Client
+import SyncEngine
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,8 +10,8 @@ import Synchronization
 /// Shows a run's progress on stderr: a live bar on a terminal, a plain line every so often in a
 /// log (cron), nothing but errors with `--quiet`. Failures are always shown; with `--verbose`
 /// every upload and delete too. `--dry-run` decisions go to stdout (stderr with `--json`).
-public final class ProgressReporter: SyncObserver {
-    public enum Mode: Sendable, Hashable {
+final class ProgressReporter: SyncObserver {
+    enum Mode: Sendable, Hashable {
         case terminal
         case log(intervalSeconds: Double)
         case quiet
@@ -25,13 +26,13 @@ public final class ProgressReporter: SyncObserver {
         var rate = 0.0
     }
 
-    public let mode: Mode
-    public let verbose: Bool
-    public let dryRunToStdout: Bool
+    let mode: Mode
+    let verbose: Bool
+    let dryRunToStdout: Bool
     let started: Double
     private let state = Mutex(State())
 
-    public init(mode: Mode, verbose: Bool = false, dryRunToStdout: Bool = true) {
+    init(mode: Mode, verbose: Bool = false, dryRunToStdout: Bool = true) {
         self.mode = mode
         self.verbose = verbose
         self.dryRunToStdout = dryRunToStdout
@@ -44,14 +45,14 @@ public final class ProgressReporter: SyncObserver {
     }
 
     /// Terminal mode when stderr is a terminal, log lines every `interval` seconds otherwise.
-    public static func automatic(quiet: Bool, verbose: Bool, logInterval: Double = 10, dryRunToStdout: Bool = true)
+    static func automatic(quiet: Bool, verbose: Bool, logInterval: Double = 10, dryRunToStdout: Bool = true)
         -> ProgressReporter
     {
         let mode: Mode = quiet ? .quiet : (isatty(2) == 1 ? .terminal : .log(intervalSeconds: logInterval))
         return ProgressReporter(mode: mode, verbose: verbose, dryRunToStdout: dryRunToStdout)
     }
 
-    public func handle(_ event: SyncEvent) {
+    func handle(_ event: SyncEvent) {
         switch event {
         case .wouldUpload(let path, let key, let size, let reason):
             emit("(dry run) upload \(path) → \(key) (\(ByteCount.format(size)), \(reason))", toStdout: dryRunToStdout)
@@ -70,7 +71,7 @@ public final class ProgressReporter: SyncObserver {
         }
     }
 
-    public func tick(_ progress: TransferProgress.Snapshot) {
+    func tick(_ progress: TransferProgress.Snapshot) {
         let now = Self.now()
         switch mode {
         case .quiet:
@@ -95,7 +96,7 @@ public final class ProgressReporter: SyncObserver {
         }
     }
 
-    public func finish(_ progress: TransferProgress.Snapshot) {
+    func finish(_ progress: TransferProgress.Snapshot) {
         let wasVisible = state.withLock { state in
             defer { state.barVisible = false }
             return state.barVisible
@@ -105,7 +106,7 @@ public final class ProgressReporter: SyncObserver {
 
     /// Prints a line on stderr above the bar; control characters in it (a newline in a file name,
     /// say) are shown escaped, so one message is one line and cannot drive the terminal.
-    public func message(_ text: String) {
+    func message(_ text: String) {
         let clear = state.withLock { state in
             defer { state.barVisible = false }
             return state.barVisible
@@ -166,7 +167,7 @@ public final class ProgressReporter: SyncObserver {
     }
 
     static func timestamp() -> String {
-        AmzDate(Date()).iso8601
+        Timestamp.iso8601(secondsSince1970: Int(Date().timeIntervalSince1970))
     }
 
     static func now() -> Double {

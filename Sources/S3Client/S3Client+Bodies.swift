@@ -1,0 +1,126 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+extension S3Client {
+    /// Sends a request with AsyncHTTPClient's async API, a file body read in chunks on NIO's
+    /// blocking-I/O pool (TLS, or a bandwidth limit), and collects the response.
+    func sendStreaming(
+        url: String, method: HTTPMethod, headers: HTTPHeaders, body: BodyPath, maxResponseBytes: Int
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
+        var httpRequest = HTTPClientRequest(url: url)
+        httpRequest.method = method
+        httpRequest.headers = headers
+        switch body {
+        case .none:
+            break
+        case .empty:
+            httpRequest.body = .bytes(ByteBuffer())
+        case .bytes(let buffer):
+            if let limiter = configuration.bandwidthLimiter { try await limiter.consume(buffer.readableBytes) }
+            httpRequest.body = .bytes(buffer)
+            configuration.bodyBytesObserver?(buffer.readableBytes)
+        case .chunks(let slice), .sendfile(let slice):
+            let file = try OpenFile(path: slice.path)
+            httpRequest.body = .stream(
+                FileSliceStream(
+                    file: file, slice: slice, chunkSize: configuration.bodyChunkSize,
+                    limiter: configuration.bandwidthLimiter, observer: configuration.bodyBytesObserver),
+                length: .known(slice.length))
+        }
+        let response = try await http.execute(httpRequest, timeout: .hours(24), logger: transportLogger)
+        let collected = try await response.body.collect(upTo: maxResponseBytes)
+        return (Int(response.status.code), response.headers, collected)
+    }
+
+    /// Sends a request whose body is a file slice on a plain-HTTP connection with `sendfile(2)`:
+    /// the bytes go from the page cache to the socket without being copied through this process
+    /// or handed between threads. A file that shrinks under the upload would leave `sendfile`
+    /// with nothing to send, so a watchdog fails the request when that happens.
+    func sendWithSendfile(
+        url: String, method: HTTPMethod, headers: HTTPHeaders, slice: FileSlice, maxResponseBytes: Int
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
+        let file = try OpenFile(path: slice.path)
+        let descriptor = dup(file.descriptor)
+        guard descriptor >= 0 else {
+            throw S3ClientError(.localFile, "cannot open \(slice.path): \(String(cString: strerror(errno)))")
+        }
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+        do {
+            let response = try await sendRegions(
+                of: handle, file: file, slice: slice, url: url, method: method, headers: headers,
+                maxResponseBytes: maxResponseBytes)
+            await Self.close(handle)
+            return response
+        } catch {
+            await Self.close(handle)
+            throw error
+        }
+    }
+
+    private func sendRegions(
+        of handle: NIOFileHandle, file: OpenFile, slice: FileSlice, url: String, method: HTTPMethod,
+        headers: HTTPHeaders, maxResponseBytes: Int
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
+        let end = slice.offset + slice.length
+        let regionBytes = Int64(Self.sendfileRegionBytes)
+        let body = HTTPClient.Body.stream(contentLength: slice.length) { writer in
+            @Sendable func write(from offset: Int64) -> EventLoopFuture<Void> {
+                let upper = min(end, offset + regionBytes)
+                let region = FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(upper))
+                let written = writer.write(.fileRegion(region))
+                return upper >= end ? written : written.flatMap { write(from: upper) }
+            }
+            return write(from: slice.offset)
+        }
+        let httpRequest = try HTTPClient.Request(url: url, method: method, headers: headers, body: body)
+        let collector = ResponseCollector(
+            maxBodyBytes: maxResponseBytes, bodyBytesSent: configuration.bodyBytesObserver)
+        let task = http.execute(
+            request: httpRequest, delegate: collector, eventLoop: .indifferent, deadline: .now() + .hours(24),
+            logger: transportLogger)
+        let watchdog = task.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            var status = stat()
+            if fstat(file.descriptor, &status) == 0, Int64(status.st_size) < end {
+                task.fail(reason: S3ClientError.fileShrank(slice.path))
+            }
+        }
+        defer { watchdog.cancel() }
+        return try await withTaskCancellationHandler {
+            try await task.futureResult.get()
+        } onCancel: {
+            task.cancel()
+        }
+    }
+
+    /// Closes a handle an event loop may still be inside a `sendfile` on (after a failed request
+    /// NIO discards the rest of the body); NIO refuses that with `EBUSY` for the moment it lasts.
+    static func close(_ handle: NIOFileHandle) async {
+        while true {
+            do {
+                try handle.close()
+                return
+            } catch let error as IOError where error.errnoCode == EBUSY {
+                await Task.yield()
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// How much of a file one `sendfile` write covers; progress is reported per region.
+    static let sendfileRegionBytes = 1 << 20
+
+    /// The logger for AsyncHTTPClient: at debug level at most, because at trace it prints whole
+    /// message heads, and a head can carry a credential (a server may echo
+    /// `x-amz-security-token` back, a redirect a presigned URL).
+    var transportLogger: Logger {
+        var transport = logger
+        if transport.logLevel < .debug { transport.logLevel = .debug }
+        return transport
+    }
+}
