@@ -30,7 +30,7 @@ enum ErrorAdvice {
     static func advice(for category: S3ErrorCategory, underlying: (any Error)?) -> String? {
         switch category {
         case .tls:
-            return "Pass the server's CA certificate with --ca-bundle or AWS_CA_BUNDLE"
+            return "Pass the CA's certificate with --ca-bundle or AWS_CA_BUNDLE"
         case .connection:
             return "Check --endpoint-url (or AWS_ENDPOINT_URL) and that the server is reachable"
         case .wrongRegion:

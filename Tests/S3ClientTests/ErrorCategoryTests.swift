@@ -69,6 +69,7 @@ import Testing
         #expect(map(IOError(errnoCode: ECONNRESET, reason: "read")).kind == .connection)
         #expect(map(ChannelError.ioOnClosedChannel).kind == .connection)
         #expect(map(NIOSSLError.uncleanShutdown).kind == .tls)
+        #expect(map(NIOSSLExtraError.failedToValidateHostname).kind == .tls)
         #expect(map(HTTPClientError.readTimeout).kind == .timeout)
         #expect(map(HTTPClientError.remoteConnectionClosed).kind == .connection)
         #expect(map(HTTPClientError.cancelled).kind == .cancelled)

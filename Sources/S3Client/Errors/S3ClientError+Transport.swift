@@ -21,6 +21,8 @@ extension S3ClientError {
             return httpClient(http, operation: operation, endpoint: endpoint)
         case let tls as NIOSSLError:
             return S3ClientError(.tls, "TLS with \(endpoint) failed: \(tls). \(privateCAAdvice)", operation: operation)
+        case let tls as NIOSSLExtraError:
+            return S3ClientError(.tls, "TLS with \(endpoint) failed: \(tls). \(privateCAAdvice)", operation: operation)
         case let tls as BoringSSLError:
             return S3ClientError(
                 .tls, "TLS with \(endpoint) failed (certificate not trusted?): \(tls). \(privateCAAdvice)",
@@ -47,7 +49,7 @@ extension S3ClientError {
         }
     }
 
-    static let privateCAAdvice = "If the server uses a private CA, trust its CA certificate (a CA bundle)"
+    static let privateCAAdvice = "If the server uses a private CA, its certificate must be trusted"
 
     static func connectionRefused(endpoint: S3Endpoint, operation: String) -> S3ClientError {
         S3ClientError(
