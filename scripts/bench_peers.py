@@ -32,6 +32,8 @@ SECRET_KEY = "bench-secret-key"
 REGION = "us-east-1"
 BUCKET = "bench"
 TOOLS = ["s3sync", "s5cmd", "rclone", "aws"]
+# With --baseline: another s3sync binary timed beside it, compared with it but not counted as a peer.
+BASELINE = "baseline"
 KIB = 1024
 MIB = 1024 * 1024
 
@@ -225,6 +227,7 @@ class Bench:
     s3sync: str
     timeout: float
     runs: list = field(default_factory=list)
+    baseline: str = ""
 
     def environment(self) -> dict:
         env = dict(os.environ)
@@ -247,8 +250,9 @@ class Bench:
 
     def command(self, tool: str, source: str, prefix: str, state: str) -> list:
         url = self.server.url
-        if tool == "s3sync":
-            return [self.s3sync, "push", source, f"s3://{BUCKET}/{prefix}", "--endpoint-url", url,
+        if tool in ("s3sync", BASELINE):
+            binary = self.s3sync if tool == "s3sync" else self.baseline
+            return [binary, "push", source, f"s3://{BUCKET}/{prefix}", "--endpoint-url", url,
                     "--state", state, "--json"]
         if tool == "s5cmd":
             return [os.path.join(VENV_BIN, "s5cmd"), "--endpoint-url", url, "sync", source + "/",
@@ -305,7 +309,7 @@ class Bench:
                 output = handle.read().decode("utf-8", "replace")
         except OSError:
             return
-        if tool == "s3sync":
+        if tool in ("s3sync", BASELINE):
             try:
                 summary = json.loads(output[output.index("{"):])
                 if summary.get("uploaded_files", 0) != 0:
@@ -411,7 +415,13 @@ def summarize(runs: list, order: list, tools: list) -> list:
                 )
                 medians[tool] = row
             rows.append(row)
-        peers = [medians[tool] for tool in medians if tool != "s3sync"]
+        peers = [medians[tool] for tool in medians if tool not in ("s3sync", BASELINE)]
+        if "s3sync" in medians and BASELINE in medians:
+            ours, base = medians["s3sync"], medians[BASELINE]
+            ours["ratio_to_baseline"] = {
+                metric: (ours[metric] / base[metric] if base[metric] > 0 else None)
+                for metric in ("wall_s", "cpu_s", "rss_mb")
+            }
         if "s3sync" in medians and peers:
             ours = medians["s3sync"]
             best = {
@@ -470,6 +480,14 @@ def markdown(rows: list, machine: dict, specs: dict, repeat: int, scale_repeat: 
         lines.append(
             f"| {row['workload']} | {row['tool']}{failed} | {row['wall_s']:.2f} | {row['cpu_s']:.2f} | "
             f"{row['rss_mb']:.0f} | {ratio} |")
+    baseline_rows = [row for row in rows if "ratio_to_baseline" in row]
+    if baseline_rows:
+        lines += ["", "s3sync over the baseline build, same run (below 1: this build is better):", "",
+                  "| workload | wall | CPU | peak RSS |", "|---|---:|---:|---:|"]
+        for row in baseline_rows:
+            r = row["ratio_to_baseline"]
+            cells = " | ".join("n/a" if r[m] is None else f"{r[m]:.2f}" for m in ("wall_s", "cpu_s", "rss_mb"))
+            lines.append(f"| {row['workload']} | {cells} |")
     lines.append("")
     runs = f"Medians of {repeat} timed runs per tool" + (
         f" ({scale_repeat} for scale)" if "scale" in specs and scale_repeat != repeat else "")
@@ -506,6 +524,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="scaled-down sizes, for a smoke test in a few minutes")
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of " + ",".join(TOOLS))
     parser.add_argument("--s3sync", default=os.path.join(ROOT, ".build", "release", "s3sync"), help="s3sync binary")
+    parser.add_argument("--baseline", default="",
+                        help="another s3sync binary (e.g. the previous build) timed in the same run, as tool 'baseline'")
     parser.add_argument("--json", default=os.path.join(ROOT, "bench-out", "peers.json"), help="results file")
     parser.add_argument("--workdir", default=tempfile.gettempdir(), help="where data and the server live")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -521,6 +541,10 @@ def main() -> int:
     for tool in tools:
         if tool not in TOOLS:
             parser.error(f"unknown tool {tool!r}")
+    if args.baseline:
+        if not os.access(args.baseline, os.X_OK):
+            parser.error(f"{args.baseline} is not an executable")
+        tools.append(BASELINE)
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
     if not os.access(args.s3sync, os.X_OK):
         parser.error(f"{args.s3sync} is not an executable (build it, or pass --s3sync)")
@@ -534,7 +558,7 @@ def main() -> int:
     try:
         server = Server(work)
         log(f"rclone serve s3 at {server.url}")
-        bench = Bench(server=server, work=work, s3sync=args.s3sync, timeout=args.timeout)
+        bench = Bench(server=server, work=work, s3sync=args.s3sync, timeout=args.timeout, baseline=args.baseline)
         open(os.path.join(work, "rclone-client.conf"), "w").close()  # empty: the remote comes from the environment
         trees = {}
         for name in names:
@@ -571,7 +595,7 @@ def main() -> int:
                 "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "quick": args.quick, "repeat": repeat, "scale_repeat": args.scale_repeat,
                 "workloads": {name: vars(specs[name]) for name in names},
-                "versions": tool_versions(args.s3sync),
+                "versions": dict(tool_versions(args.s3sync), baseline=args.baseline or None),
                 "summary": rows, "growth": growth_rows,
                 "runs": [dict(vars(run), cpu=run.cpu) for run in bench.runs],
             }, handle, indent=2)
