@@ -114,7 +114,7 @@ struct MultipartUploader: Sendable {
             serverParts = try await uploader.budget.withPermit {
                 try await client.listParts(bucket: location.bucket, key: task.key, uploadID: record.uploadID)
             }
-        } catch let error as S3ServiceError where error.code == "NoSuchUpload" {
+        } catch let error as S3ServiceError where error.category == .notFound {
             // Completed, aborted or expired on the server. Completed for this very file version
             // (the size and the mtime the upload was started with): done; otherwise start over.
             let head = try await uploader.budget.withPermit {

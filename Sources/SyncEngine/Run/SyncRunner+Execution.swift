@@ -228,16 +228,19 @@ extension SyncRunner {
             return error
         case is CancellationError:
             return SyncError(.interrupted, "interrupted")
-        case let error as S3ClientError where error.kind == .cancelled:
-            return SyncError(.interrupted, "interrupted")
-        case let error as S3ClientError where error.kind == .localFile:
-            return SyncError(.failed, reporting: error)
-        case is S3ClientError:
-            // The client gave up on a request the run cannot go on without: the endpoint is
-            // unreachable, the TLS handshake fails, the configuration is unusable.
-            return SyncError(.configuration, reporting: error)
-        case is S3ServiceError:
-            return SyncError(S3ErrorCategory(error).affectsEveryRequest ? .configuration : .failed, reporting: error)
+        case is S3ClientError, is S3ServiceError:
+            let category = S3ErrorCategory(error)
+            switch category {
+            case .cancelled:
+                return SyncError(.interrupted, "interrupted")
+            case .localFile:
+                return SyncError(.failed, reporting: error)
+            default:
+                // The client also gives up when it cannot reach the store at all (connection,
+                // TLS, answers that are not S3): the run cannot go on without it.
+                let stops = category.affectsEveryRequest || error is S3ClientError
+                return SyncError(stops ? .configuration : .failed, reporting: error)
+            }
         case let error as DatabaseError:
             return SyncError(.configuration, "the state database failed: \(JobStore.reason(error))")
         default:
