@@ -67,12 +67,6 @@ public struct RemoteListing: AsyncSequence, Sendable {
         }
     }
 
-    /// One directory of the level being listed, in key order among the level's objects.
-    enum Segment {
-        case objects([ObjectSummary])
-        case directory(String, AsyncThrowingStream<[ObjectSummary], any Error>)
-    }
-
     /// Lists everything under the prefix in key order, calling `emit` with batches.
     func produce(emit: @Sendable ([ObjectSummary]) async throws -> Void) async throws {
         // Go down a chain of single directories (`a/b/c/…`) to the first level that branches.
@@ -98,14 +92,10 @@ public struct RemoteListing: AsyncSequence, Sendable {
         let bucket = location.bucket
         // Discarding: a finished directory's task is freed at once, not kept until the level ends.
         try await withThrowingDiscardingTaskGroup { group in
-            var segments: [Segment] = []
-            var head = 0
-            var waiting: [(String, AsyncThrowingStream<[ObjectSummary], any Error>.Continuation)] = []
+            var segments = ListingLevel()
             var running = 0
-
             func startDirectories() {
-                while running < parallelism, !waiting.isEmpty {
-                    let (prefix, continuation) = waiting.removeFirst()
+                while running < parallelism, let (prefix, continuation) = segments.nextToList() {
                     running += 1
                     group.addTask {
                         do {
@@ -119,55 +109,22 @@ public struct RemoteListing: AsyncSequence, Sendable {
                     }
                 }
             }
-
-            func add(_ page: ListObjectsPage) {
-                // Objects and directories of one page, merged in key order.
-                var objects = page.objects[...]
-                var batch: [ObjectSummary] = []
-                for prefix in page.commonPrefixes {
-                    while let object = objects.first, object.key.utf8.lexicographicallyPrecedes(prefix.utf8) {
-                        batch.append(object)
-                        objects = objects.dropFirst()
-                    }
-                    if !batch.isEmpty {
-                        segments.append(.objects(batch))
-                        batch = []
-                    }
-                    let (stream, continuation) = AsyncThrowingStream.makeStream(
-                        of: [ObjectSummary].self, bufferingPolicy: .bufferingOldest(2))
-                    segments.append(.directory(prefix, stream))
-                    waiting.append((prefix, continuation))
-                }
-                batch.append(contentsOf: objects)
-                if !batch.isEmpty { segments.append(.objects(batch)) }
-            }
-
-            func drain() async throws {
-                while head < segments.count {
-                    switch segments[head] {
+            var page = firstPage
+            while true {
+                segments.add(page)
+                startDirectories()
+                // The directories of this page list in the background while it drains.
+                let token = page.isTruncated ? page.nextContinuationToken : nil
+                while let segment = segments.next() {
+                    switch segment {
                     case .objects(let objects):
                         try await emit(objects)
-                    case .directory(_, let stream):
+                    case .directory(let stream):
                         for try await page in stream { try await emit(page) }
                         running -= 1
                         startDirectories()
                     }
-                    segments[head] = .objects([])
-                    head += 1
-                    if head > 256 {
-                        segments.removeFirst(head)
-                        head = 0
-                    }
                 }
-            }
-
-            var page = firstPage
-            while true {
-                add(page)
-                startDirectories()
-                // The directories of this page list in the background while it drains.
-                let token = page.isTruncated ? page.nextContinuationToken : nil
-                try await drain()
                 guard let token, !token.isEmpty else { break }
                 page = try await client.listObjectsV2Page(
                     bucket: bucket, prefix: level, delimiter: "/", continuationToken: token)
