@@ -2,7 +2,7 @@ import Foundation
 import S3Client
 
 extension SyncRunner {
-    /// Planned tasks and adopted index entries are written in transactions of this many rows, so
+    /// Planned tasks and refreshed index entries are written in transactions of this many rows, so
     /// planning memory stays bounded however large the tree.
     static let planningBatchSize = 1000
 
@@ -14,7 +14,7 @@ extension SyncRunner {
         let location = job.destination
         let planner = Planner(location: location, endpoint: endpoint, options: options)
         var batch: [TaskRecord] = []
-        var adopted: [IndexRecord] = []
+        var refreshed: [IndexRecord] = []
         let observer = self.observer
         let summary = try await planner.plan(
             local: walker, remote: RemoteListing(client: client, location: location), store: store,
@@ -34,8 +34,8 @@ extension SyncRunner {
                         reason: "remote-only"))
             case .skip:
                 break
-            case .adoptListedETag(let record):
-                adopted.append(record)
+            case .refreshIndexRecord(let record):
+                refreshed.append(record)
             case .problem(let problem):
                 if problem.severity == .failure {
                     var task = TaskRecord(
@@ -53,13 +53,13 @@ extension SyncRunner {
                 try await store.insertTasks(batch)
                 batch.removeAll(keepingCapacity: true)
             }
-            if adopted.count >= Self.planningBatchSize {
-                try await store.recordUploads(adopted)
-                adopted.removeAll(keepingCapacity: true)
+            if refreshed.count >= Self.planningBatchSize {
+                try await store.recordUploads(refreshed)
+                refreshed.removeAll(keepingCapacity: true)
             }
         }
         try await store.insertTasks(batch)
-        try await store.recordUploads(adopted)
+        try await store.recordUploads(refreshed)
         job.plannedUploads = summary.uploads
         job.plannedBytes = summary.uploadBytes
         job.plannedDeletes = summary.deletes
@@ -97,7 +97,7 @@ extension SyncRunner {
                             reason: reason))
                 case .delete(let key):
                     observer.handle(.wouldDelete(key: key))
-                case .skip, .adoptListedETag:
+                case .skip, .refreshIndexRecord:
                     break
                 case .problem(let problem):
                     if problem.severity == .failure {
@@ -138,19 +138,6 @@ extension SyncRunner {
             sizes.append(PartPlan(fileSize: file.stat.size, preferredPartSize: options.partSize).partSize)
             return await ContentHasher.matches(
                 path: file.absolutePath, size: file.stat.size, eTag: object.eTag, preferredPartSizes: sizes)
-        }
-    }
-}
-
-extension JobStore {
-    /// Puts a job's failed and changed tasks back to pending (not local problems found while
-    /// planning: those need a new push).
-    func retryFailedTasks(jobID: Int64) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql:
-                    "UPDATE task SET state = 'pending' WHERE jobID = ? AND state IN ('failed', 'changed') AND reason != 'local'",
-                arguments: [jobID])
         }
     }
 }
