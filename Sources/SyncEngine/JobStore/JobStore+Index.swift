@@ -51,15 +51,6 @@ extension JobStore {
         }
     }
 
-    /// `INSERT INTO table (columns…) VALUES (?, …)`, for a cached statement that writes many rows
-    /// of a batch with positional arguments in the order of `columns`.
-    static func insertSQL(into table: any TableRecord.Type, _ columns: [Column], orReplace: Bool = false) -> String {
-        let names = columns.map(\.name.quotedDatabaseIdentifier).joined(separator: ", ")
-        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        return "INSERT \(orReplace ? "OR REPLACE " : "")INTO \(table.databaseTableName.quotedDatabaseIdentifier) "
-            + "(\(names)) VALUES (\(placeholders))"
-    }
-
     /// The smallest string greater than every string starting with `prefix`, or `nil` for no bound.
     static func upperBound(_ prefix: String) -> String? {
         var bytes = Array(prefix.utf8)

@@ -126,6 +126,15 @@ public struct JobStore: Sendable {
         return (error as NSError).localizedDescription
     }
 
+    /// `INSERT INTO table (columns…) VALUES (?, …)`, for a cached statement that writes many rows
+    /// of a batch with positional arguments in the order of `columns`.
+    static func insertSQL(into table: any TableRecord.Type, _ columns: [Column], orReplace: Bool = false) -> String {
+        let names = columns.map(\.name.quotedDatabaseIdentifier).joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        return "INSERT \(orReplace ? "OR REPLACE " : "")INTO \(table.databaseTableName.quotedDatabaseIdentifier) "
+            + "(\(names)) VALUES (\(placeholders))"
+    }
+
     /// Throws when the database is another program's: an application id that is not ours, or
     /// tables without s3sync's migrations.
     static func checkOwnership(_ db: Database, path: String) throws {

@@ -27,7 +27,8 @@ public struct TaskRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var size: Int64
     public var mtimeNanoseconds: Int64
     public var inode: Int64
-    /// Why the planner chose it: `new`, `size`, `mtime`, `etag`, `content`, `remote-only`.
+    /// Why the planner chose it: `new`, `size`, `mtime`, `inode`, `ctime`, `etag`, `content`,
+    /// `remote-only`; `local` for a problem found while planning.
     public var reason: String
     public var state: State
     public var attempts: Int

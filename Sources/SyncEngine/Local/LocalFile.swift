@@ -18,7 +18,8 @@ public struct LocalFile: Sendable, Hashable {
 /// The mtime alone is not enough: `touch -r`, `rsync -t` and restored backups put it back after
 /// an edit. The ctime is different: the kernel sets it to the current time on every write, rename,
 /// `utimensat`, `chmod` or `chown`, and no system call sets it back. So a file whose size, mtime,
-/// ctime and inode are all what they were has the same content.
+/// ctime and inode are all what they were has the same content (``ChangeDetector/compare(_:with:)``;
+/// the device is kept but, as in git, not compared there).
 public struct FileIdentity: Sendable, Hashable, Codable {
     public var size: Int64
     /// Modification time in nanoseconds since 1970.

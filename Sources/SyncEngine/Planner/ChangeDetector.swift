@@ -12,8 +12,10 @@ public enum ChangeDetector {
         /// The file is unchanged and the object is the one s3sync completed as a multipart upload,
         /// listed under another ETag than the completion returned: skip, and record the listed one.
         case adoptListedETag
-        /// The file is unchanged as far as a record from before s3sync kept the ctime can tell
-        /// (size, mtime, inode): skip, and record the full stat, so the next run compares it all.
+        /// Skip, and bring the record up to date with the file's stat (and the listed ETag): the
+        /// record is from before s3sync kept the ctime and matches the size, mtime and inode, or
+        /// (`--checksum`) the file's content was found equal to the object. The next run then
+        /// compares the full stat.
         case skipAndRecordStat
     }
 
