@@ -4,20 +4,35 @@ import Testing
 @testable import SyncEngine
 
 @Suite struct ChangeDetectorTests {
-    let local = FileIdentity(size: 10, mtimeNanoseconds: 2_000_000_000_000_000_000, inode: 7, device: 1)
+    let local = FileIdentity(
+        size: 10, mtimeNanoseconds: 2_000_000_000_000_000_000, ctimeNanoseconds: 2_000_000_100_000_000_001, inode: 7,
+        device: 1)
 
     func remote(size: Int64 = 10, eTag: String = "e1", lastModified: Double = 1_999_999_999) -> ObjectSummary {
         ObjectSummary(key: "k", size: size, eTag: eTag, lastModified: lastModified)
     }
 
-    func record(mtime: Int64? = nil, eTag: String = "e1", partSize: Int64 = 0, completedAt: Double? = nil)
-        -> IndexRecord
-    {
+    /// What s3sync recorded at the upload: the local stat unless a field is given.
+    func record(
+        mtime: Int64? = nil, ctime: Int64? = nil, inode: UInt64? = nil, device: UInt64? = nil, eTag: String = "e1",
+        partSize: Int64 = 0, completedAt: Double? = nil
+    ) -> IndexRecord {
         var identity = local
         if let mtime { identity.mtimeNanoseconds = mtime }
+        if let ctime { identity.ctimeNanoseconds = ctime }
+        if let inode { identity.inode = inode }
+        if let device { identity.device = device }
         return IndexRecord(
             endpoint: "e", bucket: "b", key: "k", identity: identity, eTag: eTag, md5: nil, partSize: partSize,
             multipartMD5: nil, uploadedAt: 0, completedAt: completedAt)
+    }
+
+    /// A record written before s3sync kept the ctime and the device.
+    func recordWithoutCtime(eTag: String = "e1", partSize: Int64 = 0, completedAt: Double? = nil) -> IndexRecord {
+        var record = record(eTag: eTag, partSize: partSize, completedAt: completedAt)
+        record.ctimeNanoseconds = nil
+        record.device = nil
+        return record
     }
 
     @Test func missingKeysAndSizeChangesUpload() {
@@ -65,6 +80,69 @@ import Testing
         #expect(
             decide(remote(eTag: "md5", lastModified: 4_000), edited)
                 == (mode == .checksum ? .compareContent : .upload(reason: "mtime")))
+    }
+
+    /// `touch -r`, `rsync -t` or a restored backup put the mtime back after a same-size edit; the
+    /// ctime, which no system call sets back, shows the edit.
+    @Test func anEditWhoseMtimeWasPutBackIsUploaded() {
+        let edited = record(ctime: local.ctimeNanoseconds - 1)
+        #expect(
+            ChangeDetector.decide(local: local, remote: remote(), record: edited, mode: .sizeAndTime)
+                == .upload(reason: "ctime"))
+    }
+
+    @Test func anEditWhoseMtimeWasPutBackIsReadWithChecksum() {
+        let edited = record(ctime: local.ctimeNanoseconds + 1)
+        #expect(
+            ChangeDetector.decide(local: local, remote: remote(), record: edited, mode: .checksum) == .compareContent)
+    }
+
+    /// A file replaced by another (an editor's save, `rsync` without `--inplace`) has a new inode.
+    @Test func aReplacedFileIsUploadedOrReadWithChecksum() {
+        let replaced = record(inode: 8)
+        #expect(
+            ChangeDetector.decide(local: local, remote: remote(), record: replaced, mode: .sizeAndTime)
+                == .upload(reason: "inode"))
+        #expect(
+            ChangeDetector.decide(local: local, remote: remote(), record: replaced, mode: .checksum) == .compareContent)
+    }
+
+    /// Device numbers change at reboots and remounts (btrfs subvolumes, LVM, NFS) while files do
+    /// not; git's index does not compare them either.
+    @Test(arguments: [SyncOptions.CompareMode.sizeAndTime, .checksum])
+    func anotherDeviceNumberAloneIsNoChange(mode: SyncOptions.CompareMode) {
+        #expect(ChangeDetector.decide(local: local, remote: remote(), record: record(device: 2), mode: mode) == .skip)
+    }
+
+    @Test func theStatComparisonNamesTheFirstFieldThatDiffers() {
+        #expect(ChangeDetector.compare(local, with: record()) == .unchanged)
+        #expect(ChangeDetector.compare(local, with: record(mtime: 1, ctime: 1)) == .changed(reason: "mtime"))
+        #expect(ChangeDetector.compare(local, with: record(ctime: 1, inode: 1)) == .changed(reason: "inode"))
+        #expect(ChangeDetector.compare(local, with: record(ctime: 1)) == .changed(reason: "ctime"))
+        #expect(ChangeDetector.compare(local, with: recordWithoutCtime()) == .unchangedWithoutCtime)
+    }
+
+    /// A record written before s3sync kept the ctime vouches as it did then (size, mtime and now
+    /// the inode), and is brought up to date with the full stat; an upgrade uploads nothing.
+    @Test func aRecordWithoutCtimeSkipsAndRecordsTheStatInTheDefaultMode() {
+        func decide(_ remote: ObjectSummary, _ record: IndexRecord) -> ChangeDetector.Decision {
+            ChangeDetector.decide(local: local, remote: remote, record: record, mode: .sizeAndTime)
+        }
+        #expect(decide(remote(), recordWithoutCtime()) == .skipAndRecordStat)
+        #expect(decide(remote(eTag: "other"), recordWithoutCtime()) == .upload(reason: "etag"))
+        let completed = recordWithoutCtime(eTag: "parts-2", partSize: 8 << 20, completedAt: 5_000)
+        #expect(decide(remote(eTag: "md5", lastModified: 4_000), completed) == .adoptListedETag)
+        var moved = recordWithoutCtime()
+        moved.inode = 8
+        #expect(decide(remote(), moved) == .upload(reason: "inode"))
+    }
+
+    /// `--checksum` trusts nothing but the full stat: a record without the ctime cannot tell an
+    /// edit whose mtime was put back, so the content is read (once: the planner then records it).
+    @Test func aRecordWithoutCtimeIsReadWithChecksum() {
+        #expect(
+            ChangeDetector.decide(local: local, remote: remote(), record: recordWithoutCtime(), mode: .checksum)
+                == .compareContent)
     }
 
     @Test func withoutARecordNewerThanTheUploadMeansChanged() {
@@ -126,9 +204,11 @@ import Testing
 
     @Test func mtimeMetadataLooksLikeRclones() {
         #expect(
-            FileIdentity(size: 0, mtimeNanoseconds: 1_700_000_000_123_456_789, inode: 0, device: 0).mtimeMetadata
-                == "1700000000.123456789")
+            FileIdentity(
+                size: 0, mtimeNanoseconds: 1_700_000_000_123_456_789, ctimeNanoseconds: 0, inode: 0, device: 0
+            ).mtimeMetadata == "1700000000.123456789")
         #expect(
-            FileIdentity(size: 0, mtimeNanoseconds: 5_000_000_007, inode: 0, device: 0).mtimeMetadata == "5.000000007")
+            FileIdentity(size: 0, mtimeNanoseconds: 5_000_000_007, ctimeNanoseconds: 0, inode: 0, device: 0)
+                .mtimeMetadata == "5.000000007")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import S3TestSupport
 import Testing
 
@@ -38,7 +39,7 @@ import Testing
         let job = try await store.createJob(
             JobRecord(source: "/s", endpoint: "e", bucket: "b", prefix: "p/", options: "{}", state: .running, now: 1))
         let id = try #require(job.id)
-        let identity = FileIdentity(size: 5, mtimeNanoseconds: 9, inode: UInt64.max, device: 1)
+        let identity = FileIdentity(size: 5, mtimeNanoseconds: 9, ctimeNanoseconds: 10, inode: UInt64.max, device: 1)
         try await store.insertTasks(
             (0..<2500).map {
                 TaskRecord(jobID: id, kind: .upload, path: "f\($0)", key: "p/f\($0)", identity: identity, reason: "new")
@@ -56,11 +57,50 @@ import Testing
         #expect(try await store.problemTasks(jobID: id).map(\.error) == ["boom"])
         let next = try await store.pendingTasks(jobID: id, kind: .upload, after: page.last!.id!)
         #expect(next.first?.path == "f1000")
+        #expect(try await store.doneUploadKeys(jobID: id, minimumSize: 5) == ["p/f0"])
+        #expect(try await store.doneUploadKeys(jobID: id, minimumSize: 6).isEmpty)
+    }
+
+    @Test func retryingPutsFailedAndChangedTasksBackButNotLocalProblems() async throws {
+        let store = try JobStore.inMemory()
+        let job = try await store.createJob(
+            JobRecord(source: "/s", endpoint: "e", bucket: "b", prefix: "", options: "{}", state: .failed, now: 1))
+        let id = try #require(job.id)
+        let states: [(String, TaskRecord.State, String)] = [
+            ("failed", .failed, "new"), ("changed", .changed, "mtime"), ("done", .done, "new"),
+            ("vanished", .vanished, "new"), ("unreadable", .failed, "local"),
+        ]
+        try await store.insertTasks(
+            states.map { path, state, reason in
+                TaskRecord(jobID: id, kind: .upload, path: path, key: path, identity: nil, reason: reason, state: state)
+            })
+        try await store.retryFailedTasks(jobID: id)
+        let pending = try await store.pendingTasks(jobID: id, kind: .upload).map(\.path)
+        #expect(pending == ["failed", "changed"])
+        #expect(try await store.problemTasks(jobID: id).map(\.path) == ["unreadable"])
+    }
+
+    @Test func unfinishedJobsAreFoundByStateAndDestinationNewestFirst() async throws {
+        let store = try JobStore.inMemory()
+        let states: [JobRecord.State] = [.interrupted, .completed, .failed, .superseded, .planning, .running]
+        for state in states {
+            _ = try await store.createJob(
+                JobRecord(source: "/s", endpoint: "e", bucket: "b", prefix: "p/", options: "{}", state: state, now: 1))
+        }
+        _ = try await store.createJob(
+            JobRecord(source: "/s", endpoint: "e", bucket: "b", prefix: "q/", options: "{}", state: .running, now: 1))
+        #expect(
+            try await store.unfinishedJobs().map(\.state) == [.running, .running, .planning, .failed, .interrupted])
+        let here = try await store.unfinishedJobs(
+            source: "/s", endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"))
+        #expect(here.map(\.state) == [.running, .planning, .failed, .interrupted])
+        #expect(try await store.unfinishedJobs(source: "/other").isEmpty)
+        #expect(try await store.recentJobs(limit: 2).map(\.prefix) == ["q/", "p/"])
     }
 
     @Test func indexRecordsComeBackInByteOrderWithinThePrefix() async throws {
         let store = try JobStore.inMemory()
-        let identity = FileIdentity(size: 1, mtimeNanoseconds: 1, inode: 1, device: 1)
+        let identity = FileIdentity(size: 1, mtimeNanoseconds: 1, ctimeNanoseconds: 1, inode: 1, device: 1)
         let keys = ["p/a/b", "p/a-b", "p/a0", "p/ü", "p/Z", "pre", "p0", "q/x", "p/"]
         try await store.recordUploads(
             keys.map {
@@ -77,9 +117,61 @@ import Testing
         #expect(try await store.integrityCheck() == "ok")
     }
 
+    @Test func indexRecordsKeepTheFullStat() async throws {
+        let store = try JobStore.inMemory()
+        let identity = FileIdentity(
+            size: 7, mtimeNanoseconds: 1_700_000_000_000_000_001, ctimeNanoseconds: 1_700_000_000_000_000_002,
+            inode: UInt64.max, device: UInt64.max - 1)
+        let record = IndexRecord(
+            endpoint: "e", bucket: "b", key: "k", identity: identity, eTag: "t", md5: nil, partSize: 0,
+            multipartMD5: nil, uploadedAt: 0)
+        try await store.recordUploads([record])
+        let read = try await store.indexRecords(
+            endpoint: "e", location: S3Location(bucket: "b", prefix: ""), after: nil)
+        #expect(read == [record])
+        #expect(read.first?.ctimeNanoseconds == identity.ctimeNanoseconds)
+        #expect(read.first?.device == Int64(bitPattern: identity.device))
+        try await store.removeIndexRecords(endpoint: "e", bucket: "b", keys: ["k", "missing"])
+        #expect(
+            try await store.indexRecords(endpoint: "e", location: S3Location(bucket: "b", prefix: ""), after: nil)
+                .isEmpty)
+    }
+
+    /// An index written before s3sync kept the ctime keeps its rows, with the ctime and the
+    /// device unknown (NULL), not made up.
+    @Test func upgradingKeepsOldRowsWithTheCtimeUnknown() async throws {
+        let queue = try DatabaseQueue()
+        try JobStore.migrate(queue, path: ":memory:", upTo: "v2")
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO objectIndex (endpoint, bucket, key, size, mtimeNanoseconds, inode, eTag, partSize, uploadedAt)
+                    VALUES ('e', 'b', 'p/old', 3, 4, 5, 't', 0, 1)
+                    """)
+            try db.execute(
+                sql: """
+                    INSERT INTO multipartUpload (endpoint, bucket, key, uploadID, path, size, mtimeNanoseconds, inode,
+                        partSize, checksumAlgorithm, createdAt)
+                    VALUES ('e', 'b', 'p/big', 'u1', 'big', 100, 5, 3, 8, 'crc32c', 0)
+                    """)
+        }
+        let store = try JobStore(writer: queue)
+        let records = try await store.indexRecords(
+            endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"), after: nil)
+        #expect(records.map(\.key) == ["p/old"])
+        #expect(records.first?.ctimeNanoseconds == nil)
+        #expect(records.first?.device == nil)
+        #expect(records.first?.mtimeNanoseconds == 4)
+        let upload = try #require(try await store.multipartUploads(endpoint: "e", bucket: "b", key: "p/big").first)
+        #expect(upload.ctimeNanoseconds == nil)
+        // Matched as it was when it was started: size, mtime, inode and part size.
+        let file = FileIdentity(size: 100, mtimeNanoseconds: 5, ctimeNanoseconds: 99, inode: 3, device: 1)
+        #expect(upload.matches(file, partSize: 8, checksumAlgorithm: "crc32c"))
+    }
+
     @Test func multipartUploadsMatchOnlyTheSameFileAndPartSize() async throws {
         let store = try JobStore.inMemory()
-        let identity = FileIdentity(size: 100, mtimeNanoseconds: 5, inode: 3, device: 1)
+        let identity = FileIdentity(size: 100, mtimeNanoseconds: 5, ctimeNanoseconds: 6, inode: 3, device: 1)
         let record = try await store.insertMultipartUpload(
             MultipartUploadRecord(
                 jobID: nil, endpoint: "e", bucket: "b", key: "k", uploadID: "u1", path: "k", identity: identity,
@@ -88,6 +180,12 @@ import Testing
         var touched = identity
         touched.mtimeNanoseconds += 1
         #expect(!record.matches(touched, partSize: 8, checksumAlgorithm: "crc32c"))
+        var mtimePutBack = identity
+        mtimePutBack.ctimeNanoseconds += 1
+        #expect(!record.matches(mtimePutBack, partSize: 8, checksumAlgorithm: "crc32c"))
+        var replaced = identity
+        replaced.inode += 1
+        #expect(!record.matches(replaced, partSize: 8, checksumAlgorithm: "crc32c"))
         #expect(!record.matches(identity, partSize: 16, checksumAlgorithm: "crc32c"))
         try await store.recordPart(
             PartRecord(
@@ -96,6 +194,15 @@ import Testing
             PartRecord(
                 uploadRowID: record.id!, partNumber: 1, size: 8, eTag: "y", checksumAlgorithm: nil, checksum: nil))
         #expect(try await store.parts(uploadRowID: record.id!).map(\.partNumber) == [1, 2])
+        try await store.removeParts(uploadRowID: record.id!, numbers: [1])
+        #expect(try await store.parts(uploadRowID: record.id!).map(\.partNumber) == [2])
+        let job = try await store.createJob(
+            JobRecord(source: "/s", endpoint: "e", bucket: "b", prefix: "", options: "{}", state: .running, now: 1))
+        try await store.adoptMultipartUpload(id: record.id!, jobID: job.id!)
+        #expect(try await store.multipartUploads(jobID: job.id!).map(\.uploadID) == ["u1"])
+        #expect(
+            try await store.multipartUploads(endpoint: "e", location: S3Location(bucket: "b", prefix: "")).map(\.id)
+                == [record.id])
         try await store.removeMultipartUpload(id: record.id!)
         #expect(try await store.parts(uploadRowID: record.id!).isEmpty)
     }

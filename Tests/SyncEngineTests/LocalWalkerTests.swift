@@ -77,4 +77,38 @@ import Testing
     @Test func aMissingSourceIsAConfigurationError() {
         #expect(throws: SyncError.self) { try LocalWalker(root: "/nonexistent/source/dir") }
     }
+
+    /// A file's identity is its full stat, as git's index keeps it; a same-size edit whose mtime
+    /// was put back (as `touch -r` does) still changes it, by the ctime.
+    @Test func theIdentityIsTheFullStatAndAnEditWhoseMtimeWasPutBackChangesIt() async throws {
+        let root = try makeTree(["f"])
+        defer { TestEnvironment.removeTree(root) }
+        let path = root + "/f"
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        let before = try FileIdentity.current(path: path).get()
+        #expect(before.size == 1)
+        #expect(before.mtimeNanoseconds == Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+        #expect(before.ctimeNanoseconds == Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
+        #expect(before.inode == UInt64(info.st_ino))
+        #expect(before.device == UInt64(info.st_dev))
+        let walked = try LocalWalker(root: root).compactMap { entry -> FileIdentity? in
+            if case .file(let file) = entry { return file.stat }
+            return nil
+        }
+        #expect(walked == [before])
+
+        // The kernel's file timestamps tick every few milliseconds.
+        try await Task.sleep(for: .milliseconds(50))
+        try Data("g".utf8).write(to: URL(fileURLWithPath: path))
+        let seconds = before.mtimeNanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        var times = [timespec](
+            repeating: timespec(tv_sec: Int(seconds.quotient), tv_nsec: Int(seconds.remainder)), count: 2)
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        let after = try FileIdentity.current(path: path).get()
+        #expect(after.size == before.size)
+        #expect(after.mtimeNanoseconds == before.mtimeNanoseconds)
+        #expect(after.ctimeNanoseconds > before.ctimeNanoseconds)
+        #expect(after != before)
+    }
 }

@@ -28,17 +28,94 @@ import Testing
         return root
     }
 
-    func plan(_ root: String, remote keys: [String], options: SyncOptions = SyncOptions(), prefix: String = "p/")
-        async throws -> [PlanItem]
-    {
+    func plan(
+        _ root: String, remote keys: [String], options: SyncOptions = SyncOptions(), prefix: String = "p/",
+        store: JobStore? = nil, contentMatches: Bool? = nil
+    ) async throws -> [PlanItem] {
         let location = S3Location(bucket: "b", prefix: prefix)
         let sorted = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         let listing = Listing(objects: sorted.map { ObjectSummary(key: $0, size: 1, eTag: "e", lastModified: 4e9) })
         var items: [PlanItem] = []
         _ = try await Planner(location: location, endpoint: "e", options: options).plan(
-            local: try LocalWalker(root: root), remote: listing, store: nil
-        ) { items.append($0) }
+            local: try LocalWalker(root: root), remote: listing, store: store,
+            contentMatches: { _, _, _ in contentMatches }, emit: { items.append($0) })
         return items
+    }
+
+    /// The stat the walker sees for each file of a tree.
+    func stats(_ root: String) throws -> [String: FileIdentity] {
+        var result: [String: FileIdentity] = [:]
+        for case .file(let file) in try LocalWalker(root: root) { result[file.relativePath] = file.stat }
+        return result
+    }
+
+    /// Index records as an upload of each file with its stat now would leave them (key `p/PATH`).
+    func records(_ stats: [String: FileIdentity], eTag: String = "e") -> [String: IndexRecord] {
+        stats.reduce(into: [:]) { result, entry in
+            result[entry.key] = IndexRecord(
+                endpoint: "e", bucket: "b", key: "p/" + entry.key, identity: entry.value, eTag: eTag, md5: nil,
+                partSize: 0, multipartMD5: nil, uploadedAt: 0)
+        }
+    }
+
+    /// What the plan did with each file: `skip`, `upload REASON`, `refresh` for an index record
+    /// brought up to date (checked to carry the file's stat and the listed ETag).
+    func outcomes(_ items: [PlanItem], stats: [String: FileIdentity]) -> [String] {
+        items.compactMap { item in
+            switch item {
+            case .skip(let file): return "\(file.relativePath): skip"
+            case .upload(let file, let reason): return "\(file.relativePath): upload \(reason)"
+            case .refreshIndexRecord(let record):
+                let path = String(record.key.dropFirst(2))
+                let current = stats[path].map { record == records([path: $0])[path] } == true
+                return "\(path): refresh\(current ? "" : " (stale)")"
+            case .delete, .problem: return nil
+            }
+        }
+    }
+
+    /// Index rows written before s3sync kept the ctime are trusted as before (size, mtime, inode)
+    /// and brought up to date with the full stat; a row with the full stat catches an edit whose
+    /// mtime was put back by its ctime.
+    @Test func recordsWithoutCtimeAreRefreshedAndAChangedCtimeUploads() async throws {
+        let root = try tree(["edited", "old", "same"])
+        defer { TestEnvironment.removeTree(root) }
+        let stats = try stats(root)
+        var records = records(stats)
+        records["old"]?.ctimeNanoseconds = nil
+        records["old"]?.device = nil
+        records["edited"]?.ctimeNanoseconds? -= 1
+        let store = try JobStore.inMemory()
+        try await store.recordUploads(Array(records.values))
+        let items = try await plan(root, remote: ["p/edited", "p/old", "p/same"], store: store)
+        #expect(outcomes(items, stats: stats) == ["edited: upload ctime", "old: skip", "old: refresh", "same: skip"])
+    }
+
+    /// `--checksum` reads a file whose record cannot vouch for it; when the content is the
+    /// object's, the record is brought up to date, so the next run does not read it again.
+    @Test func checksumRecordsTheStatOfContentItFoundEqual() async throws {
+        let root = try tree(["chmodded", "old", "unrecorded"])
+        defer { TestEnvironment.removeTree(root) }
+        let stats = try stats(root)
+        var records = records(stats, eTag: "listed-elsewhere")
+        records["chmodded"]?.ctimeNanoseconds? -= 1
+        records["old"]?.ctimeNanoseconds = nil
+        records["unrecorded"] = nil
+        let store = try JobStore.inMemory()
+        try await store.recordUploads(Array(records.values))
+        var options = SyncOptions()
+        options.compare = .checksum
+        let keys = ["p/chmodded", "p/old", "p/unrecorded"]
+        let equal = try await plan(root, remote: keys, options: options, store: store, contentMatches: true)
+        #expect(
+            outcomes(equal, stats: stats) == [
+                "chmodded: skip", "chmodded: refresh", "old: skip", "old: refresh", "unrecorded: skip",
+            ])
+        let different = try await plan(root, remote: keys, options: options, store: store, contentMatches: false)
+        #expect(
+            outcomes(different, stats: stats) == [
+                "chmodded: upload content", "old: upload content", "unrecorded: upload content",
+            ])
     }
 
     @Test func theKeyOrderTrapCausesNoUploadsAndNoDeletes() async throws {

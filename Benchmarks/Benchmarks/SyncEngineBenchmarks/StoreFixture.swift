@@ -20,7 +20,8 @@ struct StoreFixture: Sendable {
             return TaskRecord(
                 jobID: jobID, kind: .upload, path: path, key: "tree/" + path,
                 identity: FileIdentity(
-                    size: 32768, mtimeNanoseconds: 1_750_000_000_000_000_000, inode: UInt64(index), device: 1),
+                    size: 32768, mtimeNanoseconds: 1_750_000_000_000_000_000,
+                    ctimeNanoseconds: 1_750_000_000_000_000_000, inode: UInt64(index), device: 1),
                 reason: "new")
         }
         try await store.insertTasks(planned)

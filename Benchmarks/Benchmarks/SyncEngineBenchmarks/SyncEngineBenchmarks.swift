@@ -89,7 +89,8 @@ let benchmarks: @Sendable () -> Void = {
                     return TaskRecord(
                         jobID: fixture.jobID, kind: .upload, path: path, key: "tree/" + path,
                         identity: FileIdentity(
-                            size: 32768, mtimeNanoseconds: 1_750_000_000_000_000_000, inode: UInt64(index), device: 1),
+                            size: 32768, mtimeNanoseconds: 1_750_000_000_000_000_000,
+                            ctimeNanoseconds: 1_750_000_000_000_000_000, inode: UInt64(index), device: 1),
                         reason: "new")
                 }
                 try await fixture.store.insertTasks(tasks)
@@ -110,7 +111,9 @@ let benchmarks: @Sendable () -> Void = {
                     jobID: fixture.jobID, endpoint: TreeFixture.endpoint, bucket: "bench-bucket",
                     key: "tree/big-\(UInt64.random(in: 0...UInt64.max)).bin",
                     uploadID: "upload-\(UInt64.random(in: 0...UInt64.max))", path: "big.bin",
-                    identity: FileIdentity(size: 8 << 30, mtimeNanoseconds: 1, inode: 1, device: 1), partSize: 8 << 20,
+                    identity: FileIdentity(
+                        size: 8 << 30, mtimeNanoseconds: 1, ctimeNanoseconds: 1, inode: 1, device: 1),
+                    partSize: 8 << 20,
                     checksumAlgorithm: "crc32c", createdAt: 0))
             guard let uploadRowID = upload.id else { fatalError("no row id") }
             benchmark.startMeasurement()
@@ -148,7 +151,8 @@ let benchmarks: @Sendable () -> Void = {
                     IndexRecord(
                         endpoint: TreeFixture.endpoint, bucket: "bench-bucket", key: "\(task.key).\(run)",
                         identity: FileIdentity(
-                            size: task.size, mtimeNanoseconds: task.mtimeNanoseconds, inode: UInt64(task.inode),
+                            size: task.size, mtimeNanoseconds: task.mtimeNanoseconds,
+                            ctimeNanoseconds: task.mtimeNanoseconds, inode: UInt64(task.inode),
                             device: 1),
                         eTag: "0123456789abcdef0123456789abcdef", md5: "ASNFZ4mrze8BI0VniavN7w==", partSize: 8 << 20,
                         multipartMD5: nil, uploadedAt: 1_750_000_000)

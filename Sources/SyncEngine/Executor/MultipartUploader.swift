@@ -7,7 +7,7 @@ import S3Client
 /// The upload is recorded in the state database before any part is sent, and each part as soon as
 /// it is stored, so a later run continues it: the server's ListParts is the truth about which
 /// parts exist, the database says which of those were sent for this very file (same size, mtime,
-/// inode and part size). An upload started for an older version of the file is aborted.
+/// ctime, inode and part size). An upload started for an older version of the file is aborted.
 struct MultipartUploader: Sendable {
     /// Parts of one file sent at once. More does not move a file faster over one link and costs
     /// memory; several files still use the whole request budget together.

@@ -1,7 +1,7 @@
 import GRDB
 
-/// What s3sync uploaded to a key: the file's size and mtime at that moment and the ETag the store
-/// gave back, so a later run decides "unchanged" without reading the file or asking the store.
+/// What s3sync uploaded to a key: the file's stat at that moment and the ETag the store gave
+/// back, so a later run decides "unchanged" without reading the file or asking the store.
 public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "objectIndex"
 
@@ -10,7 +10,11 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
     public var key: String
     public var size: Int64
     public var mtimeNanoseconds: Int64
+    /// The file's status-change time; `nil` in records written before s3sync kept it.
+    public var ctimeNanoseconds: Int64?
     public var inode: Int64
+    /// The file's device; `nil` in records written before s3sync kept it.
+    public var device: Int64?
     public var eTag: String
     /// Hex MD5 of the content, when it was computed (`--checksum`).
     public var md5: String?
@@ -32,7 +36,9 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
         self.key = key
         self.size = identity.size
         self.mtimeNanoseconds = identity.mtimeNanoseconds
+        self.ctimeNanoseconds = identity.ctimeNanoseconds
         self.inode = Int64(bitPattern: identity.inode)
+        self.device = Int64(bitPattern: identity.device)
         self.eTag = eTag
         self.md5 = md5
         self.partSize = partSize
@@ -41,23 +47,55 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
         self.completedAt = completedAt
     }
 
-    /// The columns in the order ``init(row:)`` reads them.
-    static let columnList =
-        "endpoint, bucket, key, size, mtimeNanoseconds, inode, eTag, md5, partSize, multipartMD5, uploadedAt, completedAt"
+    /// This record with the file's stat as it is now and the ETag the listing shows, for a file
+    /// found unchanged, so the next run compares the full stat.
+    public func refreshed(stat identity: FileIdentity, eTag: String) -> IndexRecord {
+        IndexRecord(
+            endpoint: endpoint, bucket: bucket, key: key, identity: identity, eTag: eTag, md5: md5,
+            partSize: partSize, multipartMD5: multipartMD5, uploadedAt: uploadedAt, completedAt: completedAt)
+    }
 
-    /// Reads a row selected with ``columnList`` by position (the planner reads one per key).
+    public enum Columns {
+        public static let endpoint = Column(CodingKeys.endpoint)
+        public static let bucket = Column(CodingKeys.bucket)
+        public static let key = Column(CodingKeys.key)
+        public static let size = Column(CodingKeys.size)
+        public static let mtimeNanoseconds = Column(CodingKeys.mtimeNanoseconds)
+        public static let ctimeNanoseconds = Column(CodingKeys.ctimeNanoseconds)
+        public static let inode = Column(CodingKeys.inode)
+        public static let device = Column(CodingKeys.device)
+        public static let eTag = Column(CodingKeys.eTag)
+        public static let md5 = Column(CodingKeys.md5)
+        public static let partSize = Column(CodingKeys.partSize)
+        public static let multipartMD5 = Column(CodingKeys.multipartMD5)
+        public static let uploadedAt = Column(CodingKeys.uploadedAt)
+        public static let completedAt = Column(CodingKeys.completedAt)
+
+        /// Every column, in the order ``IndexRecord/init(row:)`` reads them.
+        static let all = [
+            endpoint, bucket, key, size, mtimeNanoseconds, ctimeNanoseconds, inode, device, eTag, md5, partSize,
+            multipartMD5, uploadedAt, completedAt,
+        ]
+    }
+
+    public static var databaseSelection: [any SQLSelectable] { Columns.all }
+
+    /// Reads a row of ``databaseSelection`` by position, which is faster than by name (the
+    /// planner reads one row per key).
     public init(row: Row) throws {
         endpoint = row[0]
         bucket = row[1]
         key = row[2]
         size = row[3]
         mtimeNanoseconds = row[4]
-        inode = row[5]
-        eTag = row[6]
-        md5 = row[7]
-        partSize = row[8]
-        multipartMD5 = row[9]
-        uploadedAt = row[10]
-        completedAt = row[11]
+        ctimeNanoseconds = row[5]
+        inode = row[6]
+        device = row[7]
+        eTag = row[8]
+        md5 = row[9]
+        partSize = row[10]
+        multipartMD5 = row[11]
+        uploadedAt = row[12]
+        completedAt = row[13]
     }
 }

@@ -5,7 +5,7 @@ import GRDB
 public struct JobRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "job"
 
-    public enum State: String, Codable, Sendable, Hashable {
+    public enum State: String, Codable, Sendable, Hashable, DatabaseValueConvertible {
         /// Listing and walking; the plan is incomplete until this ends (resume plans again).
         case planning
         /// Planned, uploads pending.
@@ -63,4 +63,13 @@ public struct JobRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePe
     }
 
     public var destination: S3Location { S3Location(bucket: bucket, prefix: prefix) }
+
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let source = Column(CodingKeys.source)
+        public static let endpoint = Column(CodingKeys.endpoint)
+        public static let bucket = Column(CodingKeys.bucket)
+        public static let prefix = Column(CodingKeys.prefix)
+        public static let state = Column(CodingKeys.state)
+    }
 }

@@ -6,19 +6,16 @@ extension JobStore {
         async throws -> [IndexRecord]
     {
         try await writer.read { db in
-            let columns = IndexRecord.columnList
-            var sql = "SELECT \(columns) FROM objectIndex WHERE endpoint = ? AND bucket = ? AND key >= ?"
-            var arguments: StatementArguments = [endpoint, location.bucket, afterKey ?? location.prefix]
-            if afterKey != nil {
-                sql = "SELECT \(columns) FROM objectIndex WHERE endpoint = ? AND bucket = ? AND key > ?"
+            var request = IndexRecord.filter { $0.endpoint == endpoint && $0.bucket == location.bucket }
+            if let afterKey {
+                request = request.filter { $0.key > afterKey }
+            } else {
+                request = request.filter { $0.key >= location.prefix }
             }
             if let upper = Self.upperBound(location.prefix) {
-                sql += " AND key < ?"
-                _ = arguments.append(contentsOf: [upper])
+                request = request.filter { $0.key < upper }
             }
-            sql += " ORDER BY key LIMIT ?"
-            _ = arguments.append(contentsOf: [limit])
-            return try IndexRecord.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments)
+            return try request.order(\.key).limit(limit).fetchAll(db)
         }
     }
 
@@ -27,12 +24,12 @@ extension JobStore {
         guard !records.isEmpty else { return }
         try await writer.write { db in
             let statement = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO objectIndex (\(IndexRecord.columnList)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+                sql: Self.insertSQL(into: IndexRecord.self, IndexRecord.Columns.all, orReplace: true))
             for record in records {
                 try statement.execute(arguments: [
-                    record.endpoint, record.bucket, record.key, record.size, record.mtimeNanoseconds, record.inode,
-                    record.eTag, record.md5, record.partSize, record.multipartMD5, record.uploadedAt,
-                    record.completedAt,
+                    record.endpoint, record.bucket, record.key, record.size, record.mtimeNanoseconds,
+                    record.ctimeNanoseconds, record.inode, record.device, record.eTag, record.md5, record.partSize,
+                    record.multipartMD5, record.uploadedAt, record.completedAt,
                 ])
             }
         }
@@ -42,9 +39,15 @@ extension JobStore {
     public func removeIndexRecords(endpoint: String, bucket: String, keys: [String]) async throws {
         guard !keys.isEmpty else { return }
         try await writer.write { db in
-            let statement = try db.cachedStatement(
-                sql: "DELETE FROM objectIndex WHERE endpoint = ? AND bucket = ? AND key = ?")
-            for key in keys { try statement.execute(arguments: [endpoint, bucket, key]) }
+            typealias Columns = IndexRecord.Columns
+            for key in keys {
+                try db.cachedStatement(
+                    literal: """
+                        DELETE FROM \(IndexRecord.self)
+                        WHERE \(Columns.endpoint) = \(endpoint) AND \(Columns.bucket) = \(bucket) AND \(Columns.key) = \(key)
+                        """
+                ).execute()
+            }
         }
     }
 

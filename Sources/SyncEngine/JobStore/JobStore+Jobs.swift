@@ -22,7 +22,7 @@ extension JobStore {
     /// The most recent jobs, newest first.
     public func recentJobs(limit: Int = 20) async throws -> [JobRecord] {
         try await writer.read { db in
-            try JobRecord.order(Column("id").desc).limit(limit).fetchAll(db)
+            try JobRecord.order(\.id.desc).limit(limit).fetchAll(db)
         }
     }
 
@@ -31,14 +31,15 @@ extension JobStore {
         source: String? = nil, endpoint: String? = nil, location: S3Location? = nil
     ) async throws -> [JobRecord] {
         try await writer.read { db in
-            var request = JobRecord.filter(
-                [JobRecord.State.planning, .running, .failed, .interrupted].map(\.rawValue).contains(Column("state")))
-            if let source { request = request.filter(Column("source") == source) }
-            if let endpoint { request = request.filter(Column("endpoint") == endpoint) }
-            if let location {
-                request = request.filter(Column("bucket") == location.bucket && Column("prefix") == location.prefix)
+            var request = JobRecord.filter {
+                [JobRecord.State.planning, .running, .failed, .interrupted].contains($0.state)
             }
-            return try request.order(Column("id").desc).fetchAll(db)
+            if let source { request = request.filter { $0.source == source } }
+            if let endpoint { request = request.filter { $0.endpoint == endpoint } }
+            if let location {
+                request = request.filter { $0.bucket == location.bucket && $0.prefix == location.prefix }
+            }
+            return try request.order(\.id.desc).fetchAll(db)
         }
     }
 }

@@ -14,35 +14,33 @@ extension JobStore {
     public func multipartUploads(endpoint: String, bucket: String, key: String) async throws -> [MultipartUploadRecord]
     {
         try await writer.read { db in
-            try MultipartUploadRecord.filter(
-                Column("endpoint") == endpoint && Column("bucket") == bucket && Column("key") == key
-            )
-            .order(Column("id").desc).fetchAll(db)
+            try MultipartUploadRecord.filter { $0.endpoint == endpoint && $0.bucket == bucket && $0.key == key }
+                .order(\.id.desc).fetchAll(db)
         }
     }
 
     /// Uploads recorded under a destination (all jobs), oldest first.
     public func multipartUploads(endpoint: String, location: S3Location) async throws -> [MultipartUploadRecord] {
         try await writer.read { db in
-            try MultipartUploadRecord.filter(
-                Column("endpoint") == endpoint && Column("bucket") == location.bucket
-                    && Column("key").like(Self.likePattern(location.prefix), escape: "\\")
-            )
-            .order(Column("id")).fetchAll(db)
+            try MultipartUploadRecord.filter {
+                $0.endpoint == endpoint && $0.bucket == location.bucket
+                    && $0.key.like(Self.likePattern(location.prefix), escape: "\\")
+            }
+            .order(\.id).fetchAll(db)
         }
     }
 
     /// Uploads a job started.
     public func multipartUploads(jobID: Int64) async throws -> [MultipartUploadRecord] {
         try await writer.read { db in
-            try MultipartUploadRecord.filter(Column("jobID") == jobID).order(Column("id")).fetchAll(db)
+            try MultipartUploadRecord.filter { $0.jobID == jobID }.order(\.id).fetchAll(db)
         }
     }
 
     /// Hands an upload to another job (a push continuing an earlier, unfinished one).
     public func adoptMultipartUpload(id: Int64, jobID: Int64) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE multipartUpload SET jobID = ? WHERE id = ?", arguments: [jobID, id])
+            _ = try MultipartUploadRecord.filter(key: id).updateAll(db) { $0.jobID.set(to: jobID) }
         }
     }
 
@@ -54,7 +52,7 @@ extension JobStore {
     /// The parts recorded for an upload, by number.
     public func parts(uploadRowID: Int64) async throws -> [PartRecord] {
         try await writer.read { db in
-            try PartRecord.filter(Column("uploadRowID") == uploadRowID).order(Column("partNumber")).fetchAll(db)
+            try PartRecord.filter { $0.uploadRowID == uploadRowID }.order(\.partNumber).fetchAll(db)
         }
     }
 
@@ -62,7 +60,7 @@ extension JobStore {
     public func removeParts(uploadRowID: Int64, numbers: [Int]) async throws {
         guard !numbers.isEmpty else { return }
         try await writer.write { db in
-            _ = try PartRecord.filter(Column("uploadRowID") == uploadRowID && numbers.contains(Column("partNumber")))
+            _ = try PartRecord.filter { $0.uploadRowID == uploadRowID && numbers.contains($0.partNumber) }
                 .deleteAll(db)
         }
     }

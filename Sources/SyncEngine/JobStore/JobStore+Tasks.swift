@@ -6,15 +6,9 @@ extension JobStore {
         guard !tasks.isEmpty else { return }
         try await writer.write { db in
             let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO task (jobID, kind, path, key, size, mtimeNanoseconds, inode, reason, state, attempts, error)
-                    VALUES (?,?,?,?,?,?,?,?,?,?,?)
-                    """)
+                sql: Self.insertSQL(into: TaskRecord.self, TaskRecord.Columns.inserted))
             for task in tasks {
-                try statement.execute(arguments: [
-                    task.jobID, task.kind.rawValue, task.path, task.key, task.size, task.mtimeNanoseconds, task.inode,
-                    task.reason, task.state.rawValue, task.attempts, task.error,
-                ])
+                try statement.execute(arguments: task.insertionArguments)
             }
         }
     }
@@ -22,7 +16,7 @@ extension JobStore {
     /// Removes a job's tasks (before planning it again).
     public func removeTasks(jobID: Int64) async throws {
         try await writer.write { db in
-            _ = try TaskRecord.filter(Column("jobID") == jobID).deleteAll(db)
+            _ = try TaskRecord.filter { $0.jobID == jobID }.deleteAll(db)
         }
     }
 
@@ -31,11 +25,11 @@ extension JobStore {
         -> [TaskRecord]
     {
         try await writer.read { db in
-            try TaskRecord.filter(
-                Column("jobID") == jobID && Column("state") == TaskRecord.State.pending.rawValue
-                    && Column("kind") == kind.rawValue && Column("id") > id
-            )
-            .order(Column("id")).limit(limit).fetchAll(db)
+            try TaskRecord.filter { $0.jobID == jobID }
+                .filter { $0.state == TaskRecord.State.pending }
+                .filter { $0.kind == kind }
+                .filter { $0.id > id }
+                .order(\.id).limit(limit).fetchAll(db)
         }
     }
 
@@ -43,14 +37,17 @@ extension JobStore {
     public func updateTasks(_ tasks: [TaskRecord]) async throws {
         guard !tasks.isEmpty else { return }
         try await writer.write { db in
+            typealias Columns = TaskRecord.Columns
             for task in tasks {
-                try db.execute(
-                    sql:
-                        "UPDATE task SET state = ?, attempts = ?, error = ?, size = ?, mtimeNanoseconds = ?, inode = ? WHERE id = ?",
-                    arguments: [
-                        task.state.rawValue, task.attempts, task.error, task.size, task.mtimeNanoseconds, task.inode,
-                        task.id,
-                    ])
+                try db.cachedStatement(
+                    literal: """
+                        UPDATE \(TaskRecord.self)
+                        SET \(Columns.state) = \(task.state), \(Columns.attempts) = \(task.attempts), \
+                        \(Columns.error) = \(task.error), \(Columns.size) = \(task.size), \
+                        \(Columns.mtimeNanoseconds) = \(task.mtimeNanoseconds), \(Columns.inode) = \(task.inode)
+                        WHERE \(Columns.id) = \(task.id)
+                        """
+                ).execute()
             }
         }
     }
@@ -58,39 +55,49 @@ extension JobStore {
     /// Counts of a job's tasks by kind and state, with their bytes.
     public func taskCounts(jobID: Int64) async throws -> [TaskCount] {
         try await writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT kind, state, COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM task WHERE jobID = ? GROUP BY kind, state",
-                arguments: [jobID]
-            ).map { row in
-                TaskCount(
-                    kind: TaskRecord.Kind(rawValue: row["kind"]) ?? .upload,
-                    state: TaskRecord.State(rawValue: row["state"]) ?? .pending, count: row["count"],
-                    bytes: row["bytes"])
-            }
+            try TaskRecord.filter { $0.jobID == jobID }
+                .select { [$0.kind, $0.state, count($0.id), sum($0.size) ?? 0] }
+                .group { [$0.kind, $0.state] }
+                .asRequest(of: Row.self)
+                .fetchAll(db)
+                .map { row in
+                    TaskCount(
+                        kind: TaskRecord.Kind.fromDatabaseValue(row[0]) ?? .upload,
+                        state: TaskRecord.State.fromDatabaseValue(row[1]) ?? .pending, count: row[2], bytes: row[3])
+                }
         }
     }
 
     /// Keys of a job's finished uploads of at least `minimumSize` bytes (those sent in parts).
     public func doneUploadKeys(jobID: Int64, minimumSize: Int64) async throws -> Set<String> {
         try await writer.read { db in
-            Set(
-                try String.fetchAll(
-                    db,
-                    sql: "SELECT key FROM task WHERE jobID = ? AND kind = 'upload' AND state = 'done' AND size >= ?",
-                    arguments: [jobID, minimumSize]))
+            try TaskRecord.filter { $0.jobID == jobID }
+                .filter { $0.kind == TaskRecord.Kind.upload }
+                .filter { $0.state == TaskRecord.State.done }
+                .filter { $0.size >= minimumSize }
+                .select(\.key, as: String.self)
+                .fetchSet(db)
         }
     }
 
     /// Tasks that failed or kept changing, for reports.
     public func problemTasks(jobID: Int64, limit: Int = 50) async throws -> [TaskRecord] {
         try await writer.read { db in
-            try TaskRecord.filter(
-                Column("jobID") == jobID
-                    && [TaskRecord.State.failed, .changed].map(\.rawValue).contains(Column("state"))
-            )
-            .order(Column("id")).limit(limit).fetchAll(db)
+            try TaskRecord.filter {
+                $0.jobID == jobID && [TaskRecord.State.failed, .changed].contains($0.state)
+            }
+            .order(\.id).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// Puts a job's failed and changed tasks back to pending (not local problems found while
+    /// planning: those need a new push).
+    func retryFailedTasks(jobID: Int64) async throws {
+        try await writer.write { db in
+            _ = try TaskRecord.filter { $0.jobID == jobID }
+                .filter { [TaskRecord.State.failed, .changed].contains($0.state) }
+                .filter { $0.reason != "local" }
+                .updateAll(db) { $0.state.set(to: TaskRecord.State.pending) }
         }
     }
 }

@@ -126,6 +126,15 @@ public struct JobStore: Sendable {
         return (error as NSError).localizedDescription
     }
 
+    /// `INSERT INTO table (columns…) VALUES (?, …)`, for a cached statement that writes many rows
+    /// of a batch with positional arguments in the order of `columns`.
+    static func insertSQL(into table: any TableRecord.Type, _ columns: [Column], orReplace: Bool = false) -> String {
+        let names = columns.map(\.name.quotedDatabaseIdentifier).joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        return "INSERT \(orReplace ? "OR REPLACE " : "")INTO \(table.databaseTableName.quotedDatabaseIdentifier) "
+            + "(\(names)) VALUES (\(placeholders))"
+    }
+
     /// Throws when the database is another program's: an application id that is not ours, or
     /// tables without s3sync's migrations.
     static func checkOwnership(_ db: Database, path: String) throws {
@@ -145,7 +154,8 @@ public struct JobStore: Sendable {
         }
     }
 
-    static func migrate(_ writer: any DatabaseWriter, path: String) throws {
+    /// Brings the schema up to date (or up to the migration named `target`, for tests of upgrades).
+    static func migrate(_ writer: any DatabaseWriter, path: String, upTo target: String? = nil) throws {
         try writer.read { db in try checkOwnership(db, path: path) }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -229,7 +239,22 @@ public struct JobStore: Sendable {
         migrator.registerMigration("v2") { db in
             try db.alter(table: "objectIndex") { t in t.add(column: "completedAt", .double) }
         }
-        try migrator.migrate(writer)
+        // The full stat git's index keeps: a same-size edit whose mtime was put back changes the
+        // ctime. Rows from before stay NULL ("unknown"); the planner fills them in as it finds
+        // their files unchanged, so an upgrade re-uploads nothing.
+        migrator.registerMigration("v3") { db in
+            for table in ["objectIndex", "multipartUpload"] {
+                try db.alter(table: table) { t in
+                    t.add(column: "ctimeNanoseconds", .integer)
+                    t.add(column: "device", .integer)
+                }
+            }
+        }
+        if let target {
+            try migrator.migrate(writer, upTo: target)
+        } else {
+            try migrator.migrate(writer)
+        }
     }
 }
 

@@ -22,4 +22,9 @@ public struct PartRecord: Codable, Sendable, Hashable, FetchableRecord, Persista
         self.checksumAlgorithm = checksumAlgorithm
         self.checksum = checksum
     }
+
+    public enum Columns {
+        public static let uploadRowID = Column(CodingKeys.uploadRowID)
+        public static let partNumber = Column(CodingKeys.partNumber)
+    }
 }

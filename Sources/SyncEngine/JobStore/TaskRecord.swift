@@ -4,11 +4,11 @@ import GRDB
 public struct TaskRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "task"
 
-    public enum Kind: String, Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable, Hashable, DatabaseValueConvertible {
         case upload, delete
     }
 
-    public enum State: String, Codable, Sendable, Hashable {
+    public enum State: String, Codable, Sendable, Hashable, DatabaseValueConvertible {
         case pending
         case done
         case failed
@@ -27,7 +27,8 @@ public struct TaskRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var size: Int64
     public var mtimeNanoseconds: Int64
     public var inode: Int64
-    /// Why the planner chose it: `new`, `size`, `mtime`, `etag`, `content`, `remote-only`.
+    /// Why the planner chose it: `new`, `size`, `mtime`, `inode`, `ctime`, `etag`, `content`,
+    /// `remote-only`; `local` for a problem found while planning.
     public var reason: String
     public var state: State
     public var attempts: Int
@@ -51,5 +52,29 @@ public struct TaskRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
+    }
+
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let jobID = Column(CodingKeys.jobID)
+        public static let kind = Column(CodingKeys.kind)
+        public static let path = Column(CodingKeys.path)
+        public static let key = Column(CodingKeys.key)
+        public static let size = Column(CodingKeys.size)
+        public static let mtimeNanoseconds = Column(CodingKeys.mtimeNanoseconds)
+        public static let inode = Column(CodingKeys.inode)
+        public static let reason = Column(CodingKeys.reason)
+        public static let state = Column(CodingKeys.state)
+        public static let attempts = Column(CodingKeys.attempts)
+        public static let error = Column(CodingKeys.error)
+
+        /// The columns a new task is inserted with (all but `id`), in the order of
+        /// ``TaskRecord/insertionArguments``.
+        static let inserted = [jobID, kind, path, key, size, mtimeNanoseconds, inode, reason, state, attempts, error]
+    }
+
+    /// The values of ``Columns/inserted``.
+    var insertionArguments: StatementArguments {
+        [jobID, kind, path, key, size, mtimeNanoseconds, inode, reason, state, attempts, error]
     }
 }

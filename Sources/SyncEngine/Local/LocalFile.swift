@@ -12,17 +12,27 @@ public struct LocalFile: Sendable, Hashable {
     }
 }
 
-/// What identifies a file's content without reading it: size, modification time, inode.
+/// What identifies a file's content without reading it, as git's index does: size, modification
+/// time, status-change time, inode and device.
+///
+/// The mtime alone is not enough: `touch -r`, `rsync -t` and restored backups put it back after
+/// an edit. The ctime is different: the kernel sets it to the current time on every write, rename,
+/// `utimensat`, `chmod` or `chown`, and no system call sets it back. So a file whose size, mtime,
+/// ctime and inode are all what they were has the same content (``ChangeDetector/compare(_:with:)``;
+/// the device is kept but, as in git, not compared there).
 public struct FileIdentity: Sendable, Hashable, Codable {
     public var size: Int64
     /// Modification time in nanoseconds since 1970.
     public var mtimeNanoseconds: Int64
+    /// Status-change time in nanoseconds since 1970.
+    public var ctimeNanoseconds: Int64
     public var inode: UInt64
     public var device: UInt64
 
-    public init(size: Int64, mtimeNanoseconds: Int64, inode: UInt64, device: UInt64) {
+    public init(size: Int64, mtimeNanoseconds: Int64, ctimeNanoseconds: Int64, inode: UInt64, device: UInt64) {
         self.size = size
         self.mtimeNanoseconds = mtimeNanoseconds
+        self.ctimeNanoseconds = ctimeNanoseconds
         self.inode = inode
         self.device = device
     }

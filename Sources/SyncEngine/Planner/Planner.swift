@@ -11,8 +11,6 @@ public struct Planner: Sendable {
         public var deletes = 0
         public var warnings = 0
         public var failures = 0
-        public var localFiles = 0
-        public var remoteObjects = 0
     }
 
     public static let maxKeyBytes = 1024
@@ -58,7 +56,6 @@ public struct Planner: Sendable {
                                     severity: .failure)))
                         continue
                     }
-                    summary.localFiles += 1
                     return file
                 case .problem(let problem):
                     if problem.severity == .failure { summary.failures += 1 } else { summary.warnings += 1 }
@@ -73,7 +70,6 @@ public struct Planner: Sendable {
                 guard let relative = location.relativePath(of: object.key) else { continue }
                 // Directory markers (`dir/`) are not files: never compared, never deleted.
                 if relative.isEmpty || relative.hasSuffix("/") { continue }
-                summary.remoteObjects += 1
                 return (relative, object)
             }
             return nil
@@ -99,8 +95,14 @@ public struct Planner: Sendable {
                 var decision = ChangeDetector.decide(
                     local: file.stat, remote: remote, record: record, mode: options.compare)
                 if decision == .compareContent, let remote {
-                    let matches = await contentMatches(file, remote, record)
-                    decision = matches == true ? .skip : .upload(reason: "content")
+                    if await contentMatches(file, remote, record) == true {
+                        // The content is the object's. A record (whose stat or ETag did not
+                        // vouch, or there would be nothing to compare) is brought up to date,
+                        // so the next run does not read the file again.
+                        decision = record == nil ? .skip : .skipAndRecordStat
+                    } else {
+                        decision = .upload(reason: "content")
+                    }
                 }
                 switch decision {
                 case .upload(let reason):
@@ -110,12 +112,11 @@ public struct Planner: Sendable {
                 case .skip, .compareContent:
                     summary.skips += 1
                     try await emit(.skip(file))
-                case .adoptListedETag:
+                case .adoptListedETag, .skipAndRecordStat:
                     summary.skips += 1
                     try await emit(.skip(file))
-                    if var record, let remote {
-                        record.eTag = remote.eTag
-                        try await emit(.adoptListedETag(record))
+                    if let record, let remote {
+                        try await emit(.refreshIndexRecord(record.refreshed(stat: file.stat, eTag: remote.eTag)))
                     }
                 }
                 localFile = try await nextLocal()

@@ -1,6 +1,9 @@
 /// Walks the index records under a destination in key order, a page at a time, alongside the
 /// planner's merge.
 struct IndexCursor {
+    /// Records read per query.
+    static let pageSize = 2000
+
     let store: JobStore?
     let endpoint: String
     let location: S3Location
@@ -21,9 +24,10 @@ struct IndexCursor {
         while true {
             if position >= page.count {
                 guard !exhausted, let store else { return nil }
-                page = try await store.indexRecords(endpoint: endpoint, location: location, after: lastKey)
+                page = try await store.indexRecords(
+                    endpoint: endpoint, location: location, after: lastKey, limit: Self.pageSize)
                 position = 0
-                if page.count < 2000 { exhausted = true }
+                if page.count < Self.pageSize { exhausted = true }
                 lastKey = page.last?.key
                 if page.isEmpty { return nil }
             }

@@ -6,8 +6,8 @@ struct PlanBatches {
     let store: JobStore
     /// Upload and delete tasks, and local problems as failed tasks.
     var tasks: [TaskRecord] = []
-    /// Index entries of multipart objects listed under another ETag than the completion gave.
-    var adopted: [IndexRecord] = []
+    /// Index records brought up to date: a listed ETag refreshed, a full stat recorded.
+    var refreshed: [IndexRecord] = []
 
     init(store: JobStore) {
         self.store = store
@@ -19,17 +19,17 @@ struct PlanBatches {
             try await store.insertTasks(tasks)
             tasks.removeAll(keepingCapacity: true)
         }
-        if adopted.count >= Self.batchSize {
-            try await store.recordUploads(adopted)
-            adopted.removeAll(keepingCapacity: true)
+        if refreshed.count >= Self.batchSize {
+            try await store.recordUploads(refreshed)
+            refreshed.removeAll(keepingCapacity: true)
         }
     }
 
     /// Writes everything left.
     mutating func write() async throws {
         try await store.insertTasks(tasks)
-        try await store.recordUploads(adopted)
+        try await store.recordUploads(refreshed)
         tasks.removeAll()
-        adopted.removeAll()
+        refreshed.removeAll()
     }
 }

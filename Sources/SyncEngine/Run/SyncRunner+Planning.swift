@@ -27,8 +27,8 @@ extension SyncRunner {
                         identity: nil, reason: "remote-only"))
             case .skip:
                 break
-            case .adoptListedETag(let record):
-                batches.adopted.append(record)
+            case .refreshIndexRecord(let record):
+                batches.refreshed.append(record)
             case .problem(let problem):
                 guard announce(problem) else { break }
                 var task = TaskRecord(
@@ -88,7 +88,7 @@ extension SyncRunner {
                             reason: reason))
                 case .delete(let key):
                     observer.handle(.wouldDelete(key: key))
-                case .skip, .adoptListedETag:
+                case .skip, .refreshIndexRecord:
                     break
                 case .problem(let problem):
                     if announce(problem) { failures.append(.init(path: problem.path, error: problem.reason)) }
@@ -120,19 +120,6 @@ extension SyncRunner {
             sizes.append(PartPlan(fileSize: file.stat.size, preferredPartSize: options.partSize).partSize)
             return await ContentHasher.matches(
                 path: file.absolutePath, size: file.stat.size, eTag: object.eTag, preferredPartSizes: sizes)
-        }
-    }
-}
-
-extension JobStore {
-    /// Puts a job's failed and changed tasks back to pending (not local problems found while
-    /// planning: those need a new push).
-    func retryFailedTasks(jobID: Int64) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql:
-                    "UPDATE task SET state = 'pending' WHERE jobID = ? AND state IN ('failed', 'changed') AND reason != 'local'",
-                arguments: [jobID])
         }
     }
 }
