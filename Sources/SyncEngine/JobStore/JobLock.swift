@@ -50,7 +50,7 @@ public final class JobLock: Sendable {
         }
         let holder = Holder(
             pid: getpid(), host: ProcessInfo.processInfo.hostName,
-            startedAt: AmzDate(Date()).iso8601,
+            startedAt: Timestamp.iso8601(secondsSince1970: Int(Date().timeIntervalSince1970)),
             command: CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
         if let data = try? JSONEncoder().encode(holder) {
             _ = ftruncate(fd, 0)

@@ -33,8 +33,8 @@ public struct JobStore: Sendable {
         } catch {
             throw SyncError(
                 .configuration,
-                "cannot create the state directory \(directory): \(Self.reason(error)). Pass --state PATH (or S3SYNC_STATE) to put the state database elsewhere"
-            )
+                "cannot create the state directory \(directory): \(Self.reason(error))",
+                subject: .stateDatabase(path: path))
         }
         if !FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -42,16 +42,16 @@ public struct JobStore: Sendable {
                 let code = errno
                 throw SyncError(
                     .configuration,
-                    "cannot create the state database \(path): \(String(cString: strerror(code))). Pass --state PATH (or S3SYNC_STATE) to put it elsewhere"
-                )
+                    "cannot create the state database \(path): \(String(cString: strerror(code)))",
+                    subject: .stateDatabase(path: path))
             }
             if fd >= 0 { close(fd) }
         } else if access(path, R_OK | W_OK) != 0 {
             let code = errno
             throw SyncError(
                 .configuration,
-                "cannot open the state database \(path) for writing: \(String(cString: strerror(code))). Pass --state PATH to use another"
-            )
+                "cannot open the state database \(path) for writing: \(String(cString: strerror(code)))",
+                subject: .stateDatabase(path: path))
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
@@ -66,8 +66,8 @@ public struct JobStore: Sendable {
                 guard problems == ["ok"] else {
                     throw SyncError(
                         .configuration,
-                        "the state file \(path) cannot be used: the database is corrupt (\(problems.joined(separator: "; "))). It was left untouched; move it aside or pass --state PATH to use another"
-                    )
+                        "the state file \(path) cannot be used: the database is corrupt (\(problems.joined(separator: "; "))). It was left untouched; move it aside",
+                        subject: .stateDatabase(path: path))
                 }
             }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -81,8 +81,8 @@ public struct JobStore: Sendable {
         } catch {
             throw SyncError(
                 .configuration,
-                "the state file \(path) cannot be used: \(Self.reason(error)). It was left untouched; move it aside or pass --state PATH to use another"
-            )
+                "the state file \(path) cannot be used: \(Self.reason(error)). It was left untouched; move it aside",
+                subject: .stateDatabase(path: path))
         }
         self.path = path
     }
@@ -96,15 +96,6 @@ public struct JobStore: Sendable {
         try Self.migrate(writer, path: ":memory:")
         self.writer = writer
         self.path = ":memory:"
-    }
-
-    /// `--state`, else `S3SYNC_STATE`, else `$XDG_STATE_HOME/s3sync/state.db`, else
-    /// `~/.local/state/s3sync/state.db`.
-    public static func defaultPath(environment: [String: String]) -> String {
-        if let path = environment["S3SYNC_STATE"], !path.isEmpty { return path }
-        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/s3sync/state.db" }
-        let home = environment["HOME"] ?? NSHomeDirectory()
-        return home + "/.local/state/s3sync/state.db"
     }
 
     static func reason(_ error: any Error) -> String {
@@ -143,14 +134,14 @@ public struct JobStore: Sendable {
         if applicationID == 0 && !tables.isEmpty && !tables.contains("grdb_migrations") {
             throw SyncError(
                 .configuration,
-                "the state file \(path) is an SQLite database of another program (tables: \(tables.prefix(5).joined(separator: ", "))). It was left untouched; pass --state PATH to use another"
-            )
+                "the state file \(path) is an SQLite database of another program (tables: \(tables.prefix(5).joined(separator: ", "))). It was left untouched",
+                subject: .stateDatabase(path: path))
         }
         if applicationID != 0 && applicationID != applicationID_ {
             throw SyncError(
                 .configuration,
-                "the state file \(path) belongs to another program (application id \(applicationID)). It was left untouched; pass --state PATH to use another"
-            )
+                "the state file \(path) belongs to another program (application id \(applicationID)). It was left untouched",
+                subject: .stateDatabase(path: path))
         }
     }
 

@@ -63,7 +63,7 @@ public struct LocalWalker: Sequence, IteratorProtocol {
                     : "cannot access source directory \(root): \(String(cString: strerror(code)))")
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw SyncError(.configuration, "source \(root) is not a directory: s3sync push takes a directory")
+            throw SyncError(.configuration, "source \(root) is not a directory: the source must be a directory")
         }
         let identity = DirectoryIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
         switch Self.readDirectory(root, relativePrefix: "", followSymlinks: followSymlinks) {

@@ -2,10 +2,6 @@ import Crypto
 import NIOPosix
 import S3Client
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Checks whether a file's content matches an object's ETag, reading the file once: the whole
 /// file's MD5 for a plain ETag, or `md5(part md5s)-N` for each part size that gives N parts
 /// (the recorded one, the configured one and the sizes common tools use).
@@ -41,27 +37,14 @@ public enum ContentHasher {
     /// the MD5 of its parts' binary MD5s.
     static func digest(path: String, size: Int64, partSizes: [Int64]) async -> Digests? {
         try? await NIOThreadPool.singleton.runIfActive {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return nil }
-            defer { close(fd) }
             var whole = Insecure.MD5()
             var parts = partSizes.map { _ in (current: Insecure.MD5(), filled: Int64(0), digests: [UInt8]()) }
-            let chunk = 1 << 20
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
-            defer { buffer.deallocate() }
-            var offset: Int64 = 0
-            while offset < size {
-                let want = Int(min(Int64(chunk), size - offset))
-                let read = pread(fd, buffer.baseAddress, want, off_t(offset))
-                if read < 0 && errno == EINTR { continue }
-                guard read > 0 else { return nil }
-                var bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<read])
-                if partSizes.isEmpty { whole.update(bufferPointer: bytes) }
+            let read = try OpenFile(path: path).forEachChunk(in: 0..<size, chunkSize: 1 << 20) { chunk in
+                if partSizes.isEmpty { whole.update(bufferPointer: chunk) }
                 for (index, partSize) in partSizes.enumerated() {
-                    bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<read])
+                    var bytes = chunk
                     while !bytes.isEmpty {
-                        let room = Int(partSize - parts[index].filled)
-                        let take = min(room, bytes.count)
+                        let take = min(Int(partSize - parts[index].filled), bytes.count)
                         parts[index].current.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[0..<take]))
                         parts[index].filled += Int64(take)
                         bytes = UnsafeRawBufferPointer(rebasing: bytes[take...])
@@ -72,8 +55,9 @@ public enum ContentHasher {
                         }
                     }
                 }
-                offset += Int64(read)
             }
+            // Shorter than planned: the file is changing.
+            guard read == size else { return nil }
             var multipart: [Int64: String] = [:]
             for (index, partSize) in partSizes.enumerated() {
                 var digests = parts[index].digests
