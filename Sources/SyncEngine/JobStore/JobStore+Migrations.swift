@@ -1,0 +1,124 @@
+import GRDB
+
+extension JobStore {
+    /// Brings the schema up to date (or up to the migration named `target`, for tests of upgrades).
+    static func migrate(_ writer: any DatabaseWriter, path: String, upTo target: String? = nil) throws {
+        try writer.read { db in try checkOwnership(db, path: path) }
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            try createJobTables(db)
+            try createMultipartTables(db)
+            try createIndexTable(db)
+        }
+        migrator.registerMigration("v2") { db in
+            try db.alter(table: "objectIndex") { t in t.add(column: "completedAt", .double) }
+        }
+        // The full stat git's index keeps: a same-size edit whose mtime was put back changes the
+        // ctime. Rows from before stay NULL ("unknown"); the planner fills them in as it finds
+        // their files unchanged, so an upgrade re-uploads nothing.
+        migrator.registerMigration("v3") { db in
+            for table in ["objectIndex", "multipartUpload"] {
+                try db.alter(table: table) { t in
+                    t.add(column: "ctimeNanoseconds", .integer)
+                    t.add(column: "device", .integer)
+                }
+            }
+        }
+        if let target {
+            try migrator.migrate(writer, upTo: target)
+        } else {
+            try migrator.migrate(writer)
+        }
+    }
+
+    // The first schema. Migrations name their columns as written then, not through the record
+    // types, so that a later rename of a property cannot change what an old migration does.
+
+    /// Jobs and their tasks.
+    static func createJobTables(_ db: Database) throws {
+        try db.create(table: "job") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("source", .text).notNull()
+            t.column("endpoint", .text).notNull()
+            t.column("bucket", .text).notNull()
+            t.column("prefix", .text).notNull()
+            t.column("options", .text).notNull()
+            t.column("state", .text).notNull()
+            t.column("createdAt", .double).notNull()
+            t.column("updatedAt", .double).notNull()
+            t.column("finishedAt", .double)
+            for column in [
+                "plannedUploads", "plannedBytes", "plannedDeletes", "skippedFiles", "uploadedFiles",
+                "uploadedBytes",
+                "deletedFiles", "failedFiles", "changedFiles", "warnings", "runs",
+            ] {
+                t.column(column, .integer).notNull().defaults(to: 0)
+            }
+            t.column("lastError", .text)
+        }
+        try db.create(index: "jobDestination", on: "job", columns: ["endpoint", "bucket", "prefix", "source"])
+        try db.create(table: "task") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("jobID", .integer).notNull().references("job", onDelete: .cascade)
+            t.column("kind", .text).notNull()
+            t.column("path", .text).notNull()
+            t.column("key", .text).notNull()
+            t.column("size", .integer).notNull()
+            t.column("mtimeNanoseconds", .integer).notNull()
+            t.column("inode", .integer).notNull()
+            t.column("reason", .text).notNull()
+            t.column("state", .text).notNull()
+            t.column("attempts", .integer).notNull().defaults(to: 0)
+            t.column("error", .text)
+        }
+        try db.create(index: "taskByJobState", on: "task", columns: ["jobID", "state", "id"])
+    }
+
+    /// Multipart uploads in progress and their finished parts.
+    static func createMultipartTables(_ db: Database) throws {
+        try db.create(table: "multipartUpload") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("jobID", .integer).references("job", onDelete: .setNull)
+            t.column("endpoint", .text).notNull()
+            t.column("bucket", .text).notNull()
+            t.column("key", .text).notNull()
+            t.column("uploadID", .text).notNull().unique()
+            t.column("path", .text).notNull()
+            t.column("size", .integer).notNull()
+            t.column("mtimeNanoseconds", .integer).notNull()
+            t.column("inode", .integer).notNull()
+            t.column("partSize", .integer).notNull()
+            t.column("checksumAlgorithm", .text).notNull()
+            t.column("createdAt", .double).notNull()
+        }
+        try db.create(index: "multipartUploadByKey", on: "multipartUpload", columns: ["endpoint", "bucket", "key"])
+        try db.create(table: "uploadPart") { t in
+            t.column("uploadRowID", .integer).notNull().references("multipartUpload", onDelete: .cascade)
+            t.column("partNumber", .integer).notNull()
+            t.column("size", .integer).notNull()
+            t.column("eTag", .text).notNull()
+            t.column("checksumAlgorithm", .text)
+            t.column("checksum", .text)
+            t.primaryKey(["uploadRowID", "partNumber"])
+        }
+    }
+
+    /// What s3sync uploaded to each key.
+    static func createIndexTable(_ db: Database) throws {
+        try db.create(table: "objectIndex", options: [.withoutRowID]) { t in
+            t.column("endpoint", .text).notNull()
+            t.column("bucket", .text).notNull()
+            t.column("key", .text).notNull()
+            t.column("size", .integer).notNull()
+            t.column("mtimeNanoseconds", .integer).notNull()
+            t.column("inode", .integer).notNull()
+            t.column("eTag", .text).notNull()
+            t.column("md5", .text)
+            t.column("partSize", .integer).notNull()
+            t.column("multipartMD5", .text)
+            t.column("uploadedAt", .double).notNull()
+            t.primaryKey(["endpoint", "bucket", "key"])
+        }
+    }
+}
