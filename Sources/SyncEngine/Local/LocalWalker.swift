@@ -91,68 +91,79 @@ public struct LocalWalker: Sequence, IteratorProtocol {
             let absolutePath = frame.absolutePath == "/" ? "/" + entry.name : frame.absolutePath + "/" + entry.name
             if entry.isDirectory {
                 if filter.excludesDirectory(relativePath) { continue }
-                var info = stat()
-                guard stat(absolutePath, &info) == 0 else {
-                    return .problem(
-                        LocalProblem(
-                            path: relativePath + "/",
-                            reason: "cannot stat directory: \(String(cString: strerror(errno)))",
-                            severity: .failure))
+                if let problem = enterDirectory(relativePath: relativePath, absolutePath: absolutePath) {
+                    return problem
                 }
-                let identity = DirectoryIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
-                if ancestors.contains(identity) {
-                    return .problem(
-                        LocalProblem(
-                            path: relativePath + "/",
-                            reason: "symbolic link loop: it leads back to a directory above it; skipped",
-                            severity: .warning))
-                }
-                switch Self.readDirectory(
-                    absolutePath, relativePrefix: relativePath + "/", followSymlinks: followSymlinks)
-                {
-                case .success(let (entries, problems)):
-                    ancestors.insert(identity)
-                    stack.append(
-                        Frame(
-                            relativePrefix: relativePath + "/", absolutePath: absolutePath, entries: entries, index: 0,
-                            identity: identity))
-                    pending.append(contentsOf: problems)
-                case .failure(let reason):
-                    return .problem(
-                        LocalProblem(
-                            path: relativePath + "/", reason: "cannot read directory: \(reason)", severity: .failure))
-                }
-                continue
+            } else if filter.includes(relativePath),
+                let found = Self.file(entry, relativePath: relativePath, absolutePath: absolutePath)
+            {
+                return found
             }
-            guard filter.includes(relativePath) else { continue }
-            var info = stat()
-            guard stat(absolutePath, &info) == 0 else {
-                let code = errno
-                if code == ENOENT && entry.isSymlink {
-                    return .problem(
-                        LocalProblem(path: relativePath, reason: "broken symbolic link; skipped", severity: .warning))
-                }
-                if code == ELOOP && entry.isSymlink {
-                    return .problem(
-                        LocalProblem(
-                            path: relativePath, reason: "symbolic link loop: it leads back to itself; skipped",
-                            severity: .warning))
-                }
-                if code == ENOENT { continue }  // deleted since the directory was read
+        }
+    }
+
+    /// Starts walking a directory below the current one; returns the problem when it cannot be
+    /// read or loops back to a directory above it.
+    mutating func enterDirectory(relativePath: String, absolutePath: String) -> Entry? {
+        var info = stat()
+        guard stat(absolutePath, &info) == 0 else {
+            return .problem(
+                LocalProblem(
+                    path: relativePath + "/", reason: "cannot stat directory: \(String(cString: strerror(errno)))",
+                    severity: .failure))
+        }
+        let identity = DirectoryIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        if ancestors.contains(identity) {
+            return .problem(
+                LocalProblem(
+                    path: relativePath + "/",
+                    reason: "symbolic link loop: it leads back to a directory above it; skipped",
+                    severity: .warning))
+        }
+        switch Self.readDirectory(absolutePath, relativePrefix: relativePath + "/", followSymlinks: followSymlinks) {
+        case .success(let (entries, problems)):
+            ancestors.insert(identity)
+            stack.append(
+                Frame(
+                    relativePrefix: relativePath + "/", absolutePath: absolutePath, entries: entries, index: 0,
+                    identity: identity))
+            pending.append(contentsOf: problems)
+            return nil
+        case .failure(let reason):
+            return .problem(
+                LocalProblem(path: relativePath + "/", reason: "cannot read directory: \(reason)", severity: .failure))
+        }
+    }
+
+    /// What a non-directory entry is now: a file, a problem to report, or `nil` to pass over (it
+    /// was deleted, or became a directory, since the directory was read).
+    static func file(_ entry: DirectoryEntry, relativePath: String, absolutePath: String) -> Entry? {
+        var info = stat()
+        guard stat(absolutePath, &info) == 0 else {
+            let code = errno
+            if code == ENOENT && entry.isSymlink {
+                return .problem(
+                    LocalProblem(path: relativePath, reason: "broken symbolic link; skipped", severity: .warning))
+            }
+            if code == ELOOP && entry.isSymlink {
                 return .problem(
                     LocalProblem(
-                        path: relativePath, reason: "cannot stat: \(String(cString: strerror(code)))",
-                        severity: .failure))
-            }
-            guard (info.st_mode & S_IFMT) == S_IFREG else {
-                if (info.st_mode & S_IFMT) == S_IFDIR { continue }  // became a directory since it was read
-                return .problem(
-                    LocalProblem(
-                        path: relativePath, reason: "not a regular file (\(Self.kindName(info.st_mode))); skipped",
+                        path: relativePath, reason: "symbolic link loop: it leads back to itself; skipped",
                         severity: .warning))
             }
-            return .file(LocalFile(relativePath: relativePath, absolutePath: absolutePath, stat: FileIdentity(info)))
+            if code == ENOENT { return nil }
+            return .problem(
+                LocalProblem(
+                    path: relativePath, reason: "cannot stat: \(String(cString: strerror(code)))", severity: .failure))
         }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            if (info.st_mode & S_IFMT) == S_IFDIR { return nil }
+            return .problem(
+                LocalProblem(
+                    path: relativePath, reason: "not a regular file (\(kindName(info.st_mode))); skipped",
+                    severity: .warning))
+        }
+        return .file(LocalFile(relativePath: relativePath, absolutePath: absolutePath, stat: FileIdentity(info)))
     }
 
     static func kindName(_ mode: mode_t) -> String {
