@@ -28,12 +28,37 @@ if grep -E "^$PWD/(Sources|Tests)/.*warning:" "$log" | sort -u | grep .; then
   exit 1
 fi
 
+# ---- fuzzing: scripts/fuzz.sh, the Fuzz/ package -------------------------------------------------
+# The code that reads bytes from servers and config files, under libFuzzer with AddressSanitizer:
+# every input that ever crashed it replayed, then 30 s of fuzzing a target. On 2 cores: about 1 min
+# to build the instrumented targets from clean, 1.5 min of fuzzing.
+echo "== fuzz"
+if ! swift format lint --strict -r Fuzz/Package.swift Fuzz/Sources; then
+  echo "format check failed: run 'swift format -i -r Fuzz/Package.swift Fuzz/Sources'" >&2
+  exit 1
+fi
+scripts/fuzz.sh 30
+# ---- end of fuzzing ----------------------------------------------------------------------------
+
 echo "== release build of s3sync (the memory test measures what users run)"
 if ! scripts/build-release.sh >"$log" 2>&1; then
   grep -E "error" "$log" >&2 || tail -20 "$log" >&2
   echo "release build failed" >&2
   exit 1
 fi
+
+# ---- link order: how much of scripts/s3sync.order still names code in the binary --------------
+# build-release.sh counts the order file's names that are symbols of the binary. MEASURED. Below
+# 85% the layout has rotted (a dependency or toolchain bump renamed the code a run executes) and
+# the memory it saves goes with it: regenerate the list with scripts/profile-order.sh.
+min_order_match=85
+match=$(cat .build/release/link-order-match)
+echo "link order: $match (at least $min_order_match% required)"
+if ! awk -v share="${match#*(}" -v min="$min_order_match" 'BEGIN { exit !(share + 0 >= min) }'; then
+  echo "scripts/s3sync.order matches too little of the binary: run scripts/profile-order.sh" >&2
+  exit 1
+fi
+# ---- end of link order -------------------------------------------------------------------------
 
 echo "== tests"
 # One test at a time: many tests start servers and measure timing-dependent behaviour (faults,
