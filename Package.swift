@@ -8,7 +8,6 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "s3sync",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "S3Client", targets: ["S3Client"]),
         .library(name: "SyncEngine", targets: ["SyncEngine"]),

@@ -10,6 +10,11 @@
 #                           sits in about 7 MB instead of across 27 MB, so far fewer code pages
 #                           become resident (the kernel maps 64 KiB around each page touched).
 #                           Functions missing from the list (new code) are laid out after it.
+#                           The list rots as dependencies and the toolchain move on, and lld's
+#                           per-name warnings are silenced (most of the list is runtime code, and a
+#                           relink-free build prints none): instead the script counts how many of
+#                           its names are symbols of the binary, prints the share, and writes it to
+#                           .build/release/link-order-match for scripts/test.sh to check.
 # Extra arguments go to `swift build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,3 +32,21 @@ swift build -c release --product s3sync --static-swift-stdlib \
   -Xlinker --symbol-ordering-file="$PWD/scripts/s3sync.order" -Xlinker --no-warn-symbol-ordering \
   -Xlinker -T -Xlinker "$PWD/scripts/s3sync-text.ld" "$@"
 touch "$stamp"
+
+# Every defined symbol of the binary against every name in the order file; comm needs both sorted
+# the same way, hence LC_ALL=C.
+order_names=$(mktemp)
+binary_names=$(mktemp)
+trap 'rm -f "$order_names" "$binary_names"' EXIT
+export LC_ALL=C
+grep -v '^[[:space:]]*\(#\|$\)' scripts/s3sync.order | sort -u >"$order_names"
+nm -P --defined-only .build/release/s3sync | cut -d' ' -f1 | sort -u >"$binary_names"
+if [ ! -s "$binary_names" ]; then
+  echo "link order: cannot count: .build/release/s3sync has no symbol table" >&2
+  exit 1
+fi
+total=$(wc -l <"$order_names")
+matched=$(comm -12 "$order_names" "$binary_names" | wc -l)
+summary=$(awk -v m="$matched" -v t="$total" 'BEGIN { printf "%d of %d names matched (%.1f%%)", m, t, t ? 100 * m / t : 0 }')
+echo "link order: $summary"
+echo "$summary" >.build/release/link-order-match

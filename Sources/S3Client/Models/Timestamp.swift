@@ -62,6 +62,10 @@ public enum Timestamp {
         guard time.count == 3, let hour = Int(time[0]), let minute = Int(time[1]), let second = Int(time[2]) else {
             return nil
         }
+        // Out-of-range fields are not a date, and would overflow the arithmetic below.
+        guard (0...9999).contains(year), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute),
+            (0...60).contains(second)
+        else { return nil }
         return Double(epoch(year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second))
     }
 

@@ -8,6 +8,10 @@ public enum XMLDocumentParser {
         public var description: String { "malformed XML at byte \(offset): \(reason)" }
     }
 
+    /// How deep elements may nest. S3's documents nest a few levels; a document nested thousands
+    /// deep is refused, since releasing such a tree recurses once per level and overflows the stack.
+    static let maxDepth = 256
+
     /// Parses a document and returns its root element.
     public static func parse(_ bytes: some Collection<UInt8>) throws(ParseError) -> XMLElement {
         let array = Array(bytes)
@@ -115,6 +119,9 @@ public enum XMLDocumentParser {
                         let element = XMLElement(name: name)
                         if stack.isEmpty { root = element } else { stack[stack.count - 1].children.append(element) }
                     } else {
+                        guard stack.count < maxDepth else {
+                            throw ParseError(offset: index, reason: "elements nested more than \(maxDepth) deep")
+                        }
                         stack.append(Frame(name: name, text: [], children: []))
                     }
                 }

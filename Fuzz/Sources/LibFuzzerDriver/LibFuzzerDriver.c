@@ -1,0 +1,2 @@
+// Only the header matters: the driver itself comes with -sanitize=fuzzer.
+#include "LibFuzzerDriver.h"

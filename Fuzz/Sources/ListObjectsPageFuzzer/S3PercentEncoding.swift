@@ -1,0 +1,1 @@
+../../../Sources/S3Client/Signing/S3PercentEncoding.swift

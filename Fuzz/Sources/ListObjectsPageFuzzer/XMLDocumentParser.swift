@@ -1,0 +1,1 @@
+../../../Sources/S3Client/XML/XMLDocumentParser.swift

@@ -1,0 +1,1 @@
+../../../Sources/S3Client/Errors/S3ClientError.swift
