@@ -34,96 +34,24 @@ public enum XMLDocumentParser {
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+        /// The elements open at `index`, innermost last.
+        var stack: [Frame] = []
+        var root: XMLElement?
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
         mutating func parseDocument() throws(ParseError) -> XMLElement {
-            var stack: [Frame] = []
-            var root: XMLElement?
             while index < bytes.count {
-                let byte = bytes[index]
-                if byte != UInt8(ascii: "<") {
-                    let start = index
-                    while index < bytes.count && bytes[index] != UInt8(ascii: "<") { index += 1 }
-                    if !stack.isEmpty {
-                        try appendText(from: start, to: index, into: &stack[stack.count - 1].text)
-                    } else {
-                        // Only whitespace may stand outside the root element.
-                        for offset in start..<index where !isSpace(bytes[offset]) {
-                            throw ParseError(offset: offset, reason: "text outside the root element")
-                        }
-                    }
+                guard bytes[index] == UInt8(ascii: "<") else {
+                    try readText()
                     continue
                 }
                 guard index + 1 < bytes.count else { throw ParseError(offset: index, reason: "truncated tag") }
-                let next = bytes[index + 1]
-                if next == UInt8(ascii: "?") {
-                    try skip(past: "?>")
-                } else if next == UInt8(ascii: "!") {
-                    if hasPrefix("<!--", at: index) {
-                        try skip(past: "-->")
-                    } else if hasPrefix("<![CDATA[", at: index) {
-                        let start = index + 9
-                        guard let end = find("]]>", from: start) else {
-                            throw ParseError(offset: index, reason: "unterminated CDATA")
-                        }
-                        if !stack.isEmpty { stack[stack.count - 1].text.append(contentsOf: bytes[start..<end]) }
-                        index = end + 3
-                    } else {
-                        try skip(past: ">")
-                    }
-                } else if next == UInt8(ascii: "/") {
-                    index += 2
-                    let name = readName()
-                    while index < bytes.count && bytes[index] != UInt8(ascii: ">") { index += 1 }
-                    guard index < bytes.count else { throw ParseError(offset: index, reason: "truncated end tag") }
-                    index += 1
-                    guard let frame = stack.popLast(), frame.name == name else {
-                        throw ParseError(offset: index, reason: "unexpected end tag </\(name)>")
-                    }
-                    let element = XMLElement(
-                        name: frame.name, text: String(decoding: frame.text, as: UTF8.self), children: frame.children)
-                    if stack.isEmpty {
-                        root = element
-                    } else {
-                        stack[stack.count - 1].children.append(element)
-                    }
-                } else {
-                    index += 1
-                    let name = readName()
-                    guard !name.isEmpty else { throw ParseError(offset: index, reason: "missing element name") }
-                    var selfClosing = false
-                    while index < bytes.count {
-                        let byte = bytes[index]
-                        if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                            index += 1
-                            while index < bytes.count && bytes[index] != byte { index += 1 }
-                            index += 1
-                        } else if byte == UInt8(ascii: "/") && index + 1 < bytes.count
-                            && bytes[index + 1] == UInt8(ascii: ">")
-                        {
-                            selfClosing = true
-                            index += 2
-                            break
-                        } else if byte == UInt8(ascii: ">") {
-                            index += 1
-                            break
-                        } else {
-                            index += 1
-                        }
-                    }
-                    if root != nil && stack.isEmpty {
-                        throw ParseError(offset: index, reason: "second root element <\(name)>")
-                    }
-                    if selfClosing {
-                        let element = XMLElement(name: name)
-                        if stack.isEmpty { root = element } else { stack[stack.count - 1].children.append(element) }
-                    } else {
-                        guard stack.count < maxDepth else {
-                            throw ParseError(offset: index, reason: "elements nested more than \(maxDepth) deep")
-                        }
-                        stack.append(Frame(name: name, text: [], children: []))
-                    }
+                switch bytes[index + 1] {
+                case UInt8(ascii: "?"): try skip(past: "?>")
+                case UInt8(ascii: "!"): try readMarkupDeclaration()
+                case UInt8(ascii: "/"): try readEndTag()
+                default: try readStartTag()
                 }
             }
             guard stack.isEmpty, let root else {
@@ -131,6 +59,95 @@ public enum XMLDocumentParser {
                     offset: index, reason: stack.isEmpty ? "no root element" : "unclosed <\(stack.last!.name)>")
             }
             return root
+        }
+
+        /// Character data up to the next `<`: the open element's text; outside the root, only
+        /// whitespace may stand.
+        mutating func readText() throws(ParseError) {
+            let start = index
+            while index < bytes.count && bytes[index] != UInt8(ascii: "<") { index += 1 }
+            if !stack.isEmpty {
+                try appendText(from: start, to: index, into: &stack[stack.count - 1].text)
+                return
+            }
+            for offset in start..<index where !isSpace(bytes[offset]) {
+                throw ParseError(offset: offset, reason: "text outside the root element")
+            }
+        }
+
+        /// `<!--…-->` (skipped), `<![CDATA[…]]>` (text), `<!DOCTYPE…>` (skipped).
+        mutating func readMarkupDeclaration() throws(ParseError) {
+            if hasPrefix("<!--", at: index) {
+                try skip(past: "-->")
+            } else if hasPrefix("<![CDATA[", at: index) {
+                let start = index + 9
+                guard let end = find("]]>", from: start) else {
+                    throw ParseError(offset: index, reason: "unterminated CDATA")
+                }
+                if !stack.isEmpty { stack[stack.count - 1].text.append(contentsOf: bytes[start..<end]) }
+                index = end + 3
+            } else {
+                try skip(past: ">")
+            }
+        }
+
+        mutating func readEndTag() throws(ParseError) {
+            index += 2
+            let name = readName()
+            while index < bytes.count && bytes[index] != UInt8(ascii: ">") { index += 1 }
+            guard index < bytes.count else { throw ParseError(offset: index, reason: "truncated end tag") }
+            index += 1
+            guard let frame = stack.popLast(), frame.name == name else {
+                throw ParseError(offset: index, reason: "unexpected end tag </\(name)>")
+            }
+            add(
+                XMLElement(
+                    name: frame.name, text: String(decoding: frame.text, as: UTF8.self), children: frame.children))
+        }
+
+        mutating func readStartTag() throws(ParseError) {
+            index += 1
+            let name = readName()
+            guard !name.isEmpty else { throw ParseError(offset: index, reason: "missing element name") }
+            let selfClosing = skipAttributes()
+            if root != nil && stack.isEmpty {
+                throw ParseError(offset: index, reason: "second root element <\(name)>")
+            }
+            if selfClosing {
+                add(XMLElement(name: name))
+                return
+            }
+            guard stack.count < maxDepth else {
+                throw ParseError(offset: index, reason: "elements nested more than \(maxDepth) deep")
+            }
+            stack.append(Frame(name: name, text: [], children: []))
+        }
+
+        /// Reads past a start tag's attributes and its `>`; returns whether it was `/>`.
+        mutating func skipAttributes() -> Bool {
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    index += 1
+                    while index < bytes.count && bytes[index] != byte { index += 1 }
+                    index += 1
+                } else if byte == UInt8(ascii: "/") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: ">")
+                {
+                    index += 2
+                    return true
+                } else if byte == UInt8(ascii: ">") {
+                    index += 1
+                    return false
+                } else {
+                    index += 1
+                }
+            }
+            return false
+        }
+
+        /// A finished element: a child of the open one, or the root.
+        mutating func add(_ element: XMLElement) {
+            if stack.isEmpty { root = element } else { stack[stack.count - 1].children.append(element) }
         }
 
         @inline(__always)
