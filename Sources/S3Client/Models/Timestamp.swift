@@ -14,13 +14,14 @@ public enum Timestamp {
     }
 
     static func parseISO8601(bytes: UnsafeBufferPointer<UInt8>) -> Double? {
-        func at(_ index: Int, _ allowed: String) -> Bool {
-            index < bytes.count && allowed.utf8.contains(bytes[index])
+        func at(_ index: Int, _ scalar: Unicode.Scalar) -> Bool {
+            index < bytes.count && bytes[index] == UInt8(truncatingIfNeeded: scalar.value)
         }
-        guard bytes.count >= 20, at(4, "-"), at(7, "-"), at(10, "Tt "), at(13, ":"), at(16, ":"),
-            let year = number(bytes, 0, 4), let month = number(bytes, 5, 2), let day = number(bytes, 8, 2),
-            let hour = number(bytes, 11, 2), let minute = number(bytes, 14, 2), let second = number(bytes, 17, 2),
-            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60
+        guard bytes.count >= 20, at(4, "-"), at(7, "-"), at(10, "T") || at(10, "t") || at(10, " "), at(13, ":"),
+            at(16, ":"), let year = number(bytes, 0, 4), let month = number(bytes, 5, 2),
+            let day = number(bytes, 8, 2), let hour = number(bytes, 11, 2), let minute = number(bytes, 14, 2),
+            let second = number(bytes, 17, 2), (1...12).contains(month), (1...31).contains(day), hour < 24,
+            minute < 60, second <= 60
         else { return nil }
         var index = 19
         var fraction = 0.0
@@ -36,13 +37,13 @@ public enum Timestamp {
             guard index > start else { return nil }
         }
         var offset = 0
-        if at(index, "Zz") {
+        if at(index, "Z") || at(index, "z") {
             index += 1
-        } else if at(index, "+-") {
+        } else if at(index, "+") || at(index, "-") {
             guard index + 6 <= bytes.count, at(index + 3, ":"), let hours = number(bytes, index + 1, 2),
                 let minutes = number(bytes, index + 4, 2)
             else { return nil }
-            offset = (bytes[index] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
+            offset = (at(index, "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
             index += 6
         } else {
             return nil

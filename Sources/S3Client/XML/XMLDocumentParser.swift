@@ -63,11 +63,14 @@ public enum XMLDocumentParser {
 
         /// Character data up to the next `<`: the open element's text; outside the root, only
         /// whitespace may stand.
+        @inline(__always)
         mutating func readText() throws(ParseError) {
             let start = index
             while index < bytes.count && bytes[index] != UInt8(ascii: "<") { index += 1 }
             if !stack.isEmpty {
-                try appendText(from: start, to: index, into: &stack[stack.count - 1].text)
+                // A static function: a method of `self` would need a copy of `self` while the
+                // stack is borrowed, and that copy would make the stack copy itself on write.
+                try Self.appendText(bytes, from: start, to: index, into: &stack[stack.count - 1].text)
                 return
             }
             for offset in start..<index where !isSpace(bytes[offset]) {
@@ -76,6 +79,7 @@ public enum XMLDocumentParser {
         }
 
         /// `<!--…-->` (skipped), `<![CDATA[…]]>` (text), `<!DOCTYPE…>` (skipped).
+        @inline(__always)
         mutating func readMarkupDeclaration() throws(ParseError) {
             if hasPrefix("<!--", at: index) {
                 try skip(past: "-->")
@@ -91,6 +95,7 @@ public enum XMLDocumentParser {
             }
         }
 
+        @inline(__always)
         mutating func readEndTag() throws(ParseError) {
             index += 2
             let name = readName()
@@ -105,6 +110,7 @@ public enum XMLDocumentParser {
                     name: frame.name, text: String(decoding: frame.text, as: UTF8.self), children: frame.children))
         }
 
+        @inline(__always)
         mutating func readStartTag() throws(ParseError) {
             index += 1
             let name = readName()
@@ -124,6 +130,7 @@ public enum XMLDocumentParser {
         }
 
         /// Reads past a start tag's attributes and its `>`; returns whether it was `/>`.
+        @inline(__always)
         mutating func skipAttributes() -> Bool {
             while index < bytes.count {
                 let byte = bytes[index]
@@ -146,6 +153,7 @@ public enum XMLDocumentParser {
         }
 
         /// A finished element: a child of the open one, or the root.
+        @inline(__always)
         mutating func add(_ element: XMLElement) {
             if stack.isEmpty { root = element } else { stack[stack.count - 1].children.append(element) }
         }
@@ -189,7 +197,9 @@ public enum XMLDocumentParser {
             index = end + literal.utf8CodeUnitCount
         }
 
-        func appendText(from start: Int, to end: Int, into text: inout [UInt8]) throws(ParseError) {
+        static func appendText(
+            _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, into text: inout [UInt8]
+        ) throws(ParseError) {
             var position = start
             while position < end {
                 let byte = bytes[position]
