@@ -37,9 +37,9 @@ enum ErrorAdvice {
             if let region = (underlying as? S3ServiceError)?.bucketRegion { return "Pass --region \(region)" }
             return "Pass the bucket's --region"
         case .bucketNotFound:
-            return "Check the bucket name and --endpoint-url"
+            return "Check that --endpoint-url (or AWS_ENDPOINT_URL) names the store that has it"
         case .credentials:
-            return "Check the credentials (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID) and --region"
+            return "--profile (or AWS_PROFILE) chooses the credentials, --region the region they sign for"
         case .throttled:
             return "Lower --concurrency or use --bwlimit"
         default:

@@ -36,7 +36,8 @@ public struct S3ServiceError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = "\(operation) failed: \(code) (HTTP \(statusCode))"
-        if !message.isEmpty { text += ": \(message)" }
+        // The server's message often ends with a period of its own.
+        if !message.isEmpty { text += ": " + (message.hasSuffix(".") ? String(message.dropLast()) : message) }
         if let resource, !resource.isEmpty { text += " [resource \(resource)]" }
         if let requestID, !requestID.isEmpty { text += " [request id \(requestID)]" }
         if let hint { text += ". \(hint)" }
