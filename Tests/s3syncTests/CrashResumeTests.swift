@@ -40,6 +40,7 @@ import Testing
                 // Kill once a few parts are recorded as stored.
                 let deadline = ContinuousClock.now + .seconds(60)
                 var partsDone = 0
+                var running: [String: Any] = [:]
                 while ContinuousClock.now < deadline && partsDone < 4 {
                     try await Task.sleep(for: .milliseconds(100))
                     let status = try await s3sync.run(["status", "--state", world.state, "--json"])
@@ -47,11 +48,24 @@ import Testing
                         let uploads = jobs.first?["open_uploads"] as? [[String: Any]]
                     {
                         partsDone = uploads.reduce(0) { $0 + (($1["parts_done"] as? NSNumber)?.intValue ?? 0) }
+                        running = jobs.first ?? [:]
                     }
                 }
                 #expect(partsDone >= 4, "\(process.log)")
+                // While it works, status names the run that holds the job's lock.
+                #expect(running["state"] as? String == "running", "\(running)")
+                let holder = running["held_by"] as? [String: Any]
+                #expect((holder?["pid"] as? NSNumber)?.int32Value == process.pid, "\(running)")
                 process.signal(SIGKILL)
                 _ = await process.wait(timeout: .seconds(10))
+                // Killed, the lock is free: the job reads interrupted, and says how to continue.
+                let killed = try await s3sync.run(["status", "--state", world.state, "--json"])
+                let jobs = try JSONSerialization.jsonObject(with: Data(killed.stdout.utf8)) as? [[String: Any]]
+                #expect(jobs?.first?["state"] as? String == "interrupted", "\(killed.stdout)")
+                #expect(jobs?.first?["held_by"] == nil, "\(killed.stdout)")
+                let text = try await s3sync.run(["status", "--state", world.state])
+                #expect(text.stdout.contains(": interrupted"), "\(text.stdout)")
+                #expect(text.stdout.contains("s3sync resume"), "\(text.stdout)")
                 let firstRun = try await proxy.statistics()
                 #expect(try await world.inspector.openUploads(bucket: world.bucket).count >= 1)
 

@@ -41,9 +41,16 @@ public struct JobStatus: Sendable, Codable, Hashable {
     public var failures: [RunReport.Failure]
     public var openUploads: [OpenUpload]
     public var lastError: String?
+    /// The run working on the job now (the holder of the job's lock), if any.
+    public var heldBy: JobLock.Holder?
 
-    /// The status of one job, or of the most recent jobs.
-    public static func load(store: JobStore, jobID: Int64?, limit: Int = 10) async throws -> [JobStatus] {
+    /// The status of one job, or of the most recent jobs. A job recorded as planning or running
+    /// whose lock nobody holds was killed: its state reads `interrupted`.
+    /// - Parameter lockDirectory: where the lock files are; by default next to the state database.
+    public static func load(
+        store: JobStore, jobID: Int64?, limit: Int = 10, lockDirectory: String? = nil
+    ) async throws -> [JobStatus] {
+        let lockDirectory = lockDirectory ?? (store.path as NSString).deletingLastPathComponent
         let jobs: [JobRecord]
         if let jobID {
             guard let job = try await store.job(id: jobID) else {
@@ -77,9 +84,18 @@ public struct JobStatus: Sendable, Codable, Hashable {
                         key: upload.key, uploadId: upload.uploadID, partsDone: parts.count,
                         bytesDone: parts.reduce(0) { $0 + $1.size }, size: upload.size))
             }
+            let holder =
+                job.state.isFinished
+                ? nil
+                : JobLock.currentHolder(
+                    directory: lockDirectory,
+                    identity: SyncRunner.identity(endpoint: job.endpoint, location: job.destination, source: job.source)
+                )
+            let killed = holder == nil && (job.state == .running || job.state == .planning)
             result.append(
                 JobStatus(
-                    job: id, state: job.state.rawValue, source: job.source, destination: job.destination.description,
+                    job: id, state: killed ? JobRecord.State.interrupted.rawValue : job.state.rawValue,
+                    source: job.source, destination: job.destination.description,
                     endpoint: job.endpoint,
                     createdAt: Timestamp.iso8601(secondsSince1970: Int(job.createdAt)),
                     updatedAt: Timestamp.iso8601(secondsSince1970: Int(job.updatedAt)), runs: job.runs,
@@ -90,22 +106,27 @@ public struct JobStatus: Sendable, Codable, Hashable {
                     failures: try await store.problemTasks(jobID: id, limit: 20).map {
                         .init(path: $0.path, error: $0.error ?? $0.state.rawValue)
                     },
-                    openUploads: uploads, lastError: job.lastError))
+                    openUploads: uploads, lastError: job.lastError, heldBy: holder))
         }
         return result
     }
 
     /// A few lines for a terminal, control characters in names escaped.
     public var text: String {
+        var heading = "job \(job): \(state)"
+        if let heldBy {
+            heading += " (pid \(heldBy.pid) on \(heldBy.host) since \(heldBy.startedAt))"
+        }
         var lines = [
-            "job \(job): \(state)  \(source) → \(destination)",
+            heading + "  \(source) → \(destination)",
             "  started \(createdAt), updated \(updatedAt), \(runs) run\(runs == 1 ? "" : "s")",
             "  planned: \(plannedUploads) uploads (\(ByteCount.format(plannedBytes))), \(plannedDeletes) deletes, \(skippedFiles) unchanged",
             "  done: \(uploadedFiles) uploaded (\(ByteCount.format(uploadedBytes))), \(deletedFiles) deleted",
         ]
         if tasks.pending > 0 || tasks.pendingDeletes > 0 {
             lines.append(
-                "  left: \(tasks.pending) uploads (\(ByteCount.format(tasks.pendingBytes))), \(tasks.pendingDeletes) deletes — run `s3sync resume \(job)`"
+                "  left: \(tasks.pending) uploads (\(ByteCount.format(tasks.pendingBytes))), \(tasks.pendingDeletes) deletes"
+                    + (heldBy == nil ? " — run `s3sync resume \(job)`" : "")
             )
         }
         if tasks.failed > 0 || tasks.changed > 0 {
