@@ -157,7 +157,7 @@ struct FileDownloader: FileTransfer {
             throw LocalPathError("cannot stat \(task.path): \(String(cString: strerror(errno)))")
         }
         return IndexRecord(
-            endpoint: endpoint, bucket: location.bucket, key: task.key, identity: FileIdentity(info),
+            endpoint: endpoint, bucket: location.bucket, key: task.key, root: root.path, identity: FileIdentity(info),
             eTag: version.eTag, md5: nil, partSize: partSize, multipartMD5: nil,
             uploadedAt: Date().timeIntervalSince1970)
     }
