@@ -4,7 +4,9 @@ defaults, against one `rclone serve s3` on loopback.
 
 Push workloads copy a local tree to the bucket; pull workloads copy the same trees back from the
 bucket into a fresh empty directory. The objects a pull reads are put in the bucket once, by
-`s3sync push` (untimed), and every tool pulls those same objects.
+`s3sync push` (untimed), and every tool pulls those same objects. rclone serve s3 gives each object
+the MD5 of its whole content as ETag, multipart upload or not, so a tool that verifies a large
+download against its ETag hashes the whole file (on S3 a multipart ETag is checked part by part).
 
 Run through scripts/bench-peers.sh, which installs the pinned peers and builds s3sync first.
 
