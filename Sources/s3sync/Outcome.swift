@@ -5,14 +5,18 @@ import SyncEngine
 /// Prints a run's report (text on stderr, JSON on stdout with `--json`) and turns it into the
 /// exit code.
 enum Outcome {
-    static func finish(_ report: RunReport, signal: Int32?, global: GlobalOptions, reporter: ProgressReporter)
-        -> ExitCode
-    {
+    /// The report as the process ends it: a run a signal stopped before it completed is
+    /// interrupted, and exits 128 + the signal.
+    static func settle(_ report: RunReport, signal: Int32?) -> RunReport {
         var report = report
         if report.status == .interrupted || signal != nil && report.status != .completed {
             report.status = .interrupted
             report.exitCode = 128 + (signal ?? SIGINT)
         }
+        return report
+    }
+
+    static func finish(_ report: RunReport, global: GlobalOptions, reporter: ProgressReporter) -> ExitCode {
         reporter.finish(TransferProgress.Snapshot())
         if !global.quiet || report.status != .completed {
             var text = report.text

@@ -38,9 +38,12 @@ struct PullCommand: AsyncParsableCommand {
         let options = transfer.options
         let source = self.source
         let destination = self.destination
-        try await CommandRun.run(global: global, reporter: reporter, direction: .pull) { _ in
+        try await CommandRun.run(
+            global: global, reporter: reporter, direction: .pull, metricsFile: transfer.metricsFile
+        ) { _ in
             let location = try S3Location(parsing: source)
             return CommandRun.Plan(
+                labels: .init(direction: .pull, local: try SyncRunner.absolutePath(destination), remote: location),
                 client: .init(
                     endpointURL: global.endpointURL, region: global.region, checksum: options.checksumAlgorithm,
                     concurrency: options.concurrency, bandwidthLimit: options.bandwidthLimit,

@@ -59,9 +59,10 @@ struct PushCommand: AsyncParsableCommand {
         let options = self.options
         let source = self.source
         let destination = self.destination
-        try await CommandRun.run(global: global, reporter: reporter) { _ in
+        try await CommandRun.run(global: global, reporter: reporter, metricsFile: transfer.metricsFile) { _ in
             let location = try S3Location(parsing: destination)
             return CommandRun.Plan(
+                labels: .init(direction: .push, local: try SyncRunner.absolutePath(source), remote: location),
                 client: .init(
                     endpointURL: global.endpointURL, region: global.region, checksum: options.checksumAlgorithm,
                     concurrency: options.concurrency, bandwidthLimit: options.bandwidthLimit,

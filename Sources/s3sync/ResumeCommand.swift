@@ -22,6 +22,11 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(help: "Requests in flight for this run (default: the job's --concurrency).")
     var concurrency: Int?
 
+    @Option(
+        name: .customLong("metrics-file"),
+        help: "Write the run's metrics to PATH (Prometheus text format, for node_exporter's textfile collector).")
+    var metricsFile: String?
+
     func validate() throws {
         if let bwlimit {
             guard let rate = ByteCount.parse(bwlimit.replacingOccurrences(of: "/s", with: "")), rate > 0 else {
@@ -38,12 +43,15 @@ struct ResumeCommand: AsyncParsableCommand {
         let global = self.global
         let bandwidthOverride = bwlimit.flatMap { ByteCount.parse($0.replacingOccurrences(of: "/s", with: "")) }
         let concurrencyOverride = concurrency
-        try await CommandRun.run(global: global, reporter: reporter) { [job] store in
+        try await CommandRun.run(global: global, reporter: reporter, metricsFile: metricsFile) { [job] store in
             var resumable = try await ResumableJob.load(from: store, id: job)
             if let bandwidthOverride { resumable?.options.bandwidthLimit = bandwidthOverride }
             if let concurrencyOverride { resumable?.options.concurrency = concurrencyOverride }
             let options = resumable?.options ?? SyncOptions()
             return CommandRun.Plan(
+                labels: resumable.map {
+                    .init(job: $0.job.id, direction: $0.job.direction, local: $0.job.source, remote: $0.job.destination)
+                },
                 client: .init(
                     endpointURL: Self.endpointURL(global: global, job: resumable?.job), region: global.region,
                     checksum: options.checksumAlgorithm, concurrency: options.concurrency,

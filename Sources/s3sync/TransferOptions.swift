@@ -45,6 +45,11 @@ struct TransferOptions: ParsableArguments {
     var bwlimit: String?
 
     @Option(
+        name: .customLong("metrics-file"),
+        help: "Write the run's metrics to PATH (Prometheus text format, for node_exporter's textfile collector).")
+    var metricsFile: String?
+
+    @Option(
         name: .customLong("sse-c-key-file"),
         help: "A file holding the SSE-C key (32 bytes raw, hex or base64), sent with every upload and download.")
     var sseCKeyFile: String?

@@ -26,6 +26,18 @@ extension JobStore {
         }
     }
 
+    /// The most recent job of this direction, directory and prefix that completed.
+    public func lastCompletedJob(
+        source: String, endpoint: String, location: S3Location, direction: JobRecord.Direction
+    ) async throws -> JobRecord? {
+        try await writer.read { db in
+            try JobRecord.filter { $0.state == JobRecord.State.completed && $0.direction == direction }
+                .filter { $0.source == source && $0.endpoint == endpoint }
+                .filter { $0.bucket == location.bucket && $0.prefix == location.prefix }
+                .order(\.id.desc).fetchOne(db)
+        }
+    }
+
     /// Unfinished jobs, newest first; for one directory, prefix and direction when given.
     public func unfinishedJobs(
         source: String? = nil, endpoint: String? = nil, location: S3Location? = nil,

@@ -24,6 +24,8 @@ public final class TransferProgress: Sendable {
         public var vanishedFiles = 0
         public var warnings = 0
         public var phase = "planning"
+        /// The job the run works on, once it has one.
+        public var job: Int64?
 
         public init() {}
 

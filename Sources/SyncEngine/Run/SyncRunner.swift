@@ -83,6 +83,7 @@ public struct SyncRunner: Sendable {
             JobRecord(
                 source: localRoot, endpoint: endpoint, bucket: remote.bucket, prefix: remote.prefix,
                 options: optionsJSON, state: .planning, now: started.timeIntervalSince1970, direction: direction))
+        progress.update { $0.job = job.id }
         do {
             try await plan(job: &job, walker: walker, options: options, progress: progress)
         } catch {
@@ -119,6 +120,7 @@ public struct SyncRunner: Sendable {
             return report
         }
         var job = resumable.job
+        progress.update { $0.job = id }
         guard job.endpoint == endpoint else {
             throw SyncError(
                 .usage, "job \(id) ran against the endpoint \(job.endpoint), not \(endpoint)",
@@ -174,7 +176,8 @@ public struct SyncRunner: Sendable {
         "\(endpoint)\n\(location.bucket)\n\(location.prefix)\n\(source)"
     }
 
-    static func absolutePath(_ path: String) throws(SyncError) -> String {
+    /// `path` made absolute and standardized, as jobs record their directory.
+    public static func absolutePath(_ path: String) throws(SyncError) -> String {
         var absolute = path
         if !absolute.hasPrefix("/") {
             absolute = FileManager.default.currentDirectoryPath + "/" + path
