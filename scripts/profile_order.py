@@ -11,7 +11,8 @@ that runs packed together, far fewer pages become resident.
 Each run below goes through valgrind's callgrind against one `rclone serve s3` on loopback; a
 function counts if any run executed it. The runs cover what users run most: first pushes of
 small files, of a multipart file and of directories listed in several pages, no-op pushes, text
-and JSON output, a dry run with --delete, status, resume and a usage error. Functions the list
+and JSON output, a dry run with --delete, pulls (first and no-op) of small files and of a ranged
+object, status, resume and a usage error. Functions the list
 misses still work; they are just laid out after it. Code the compiler leaves unnamed cannot be
 listed; scripts/s3sync-text.ld keeps it together.
 """
@@ -53,6 +54,9 @@ def runs(binary: str, work: str, url: str) -> list:
         ([binary, "push", many, f"s3://{BUCKET}/many", *endpoint, *state("many"), "--json"], 0),
         ([binary, "push", small, f"s3://{BUCKET}/text", *endpoint, *state("text")], 0),
         ([binary, "push", small, f"s3://{BUCKET}/text", *endpoint, *state("text"), "--delete", "--dry-run"], 0),
+        ([binary, "pull", f"s3://{BUCKET}/small", os.path.join(work, "restore-small"), *endpoint, *state("small")], 0),
+        ([binary, "pull", f"s3://{BUCKET}/small", os.path.join(work, "restore-small"), *endpoint, *state("small")], 0),
+        ([binary, "pull", f"s3://{BUCKET}/big", os.path.join(work, "restore-big"), *endpoint, *state("big")], 0),
         ([binary, "status", *state("big")], 0),
         ([binary, "resume", *state("big")], 0),
         ([binary, "push", os.path.join(work, "missing"), f"s3://{BUCKET}/missing", *endpoint, *state("missing")], 2),
