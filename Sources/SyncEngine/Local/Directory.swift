@@ -69,7 +69,7 @@ public final class Directory: Sendable {
         return true
     }
 
-    /// The first name in a subdirectory, for messages.
+    /// The first name in a subdirectory (a pull's temporary files aside), for messages.
     func firstEntry(of name: String) -> String? {
         let fd = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0, let stream = fdopendir(fd) else { return nil }
@@ -78,7 +78,10 @@ public final class Directory: Sendable {
             // Read in place: a dirent is only as long as its name (see LocalWalker).
             let name = UnsafeRawPointer(entry).advanced(by: LocalWalker.nameOffset).assumingMemoryBound(to: CChar.self)
             let entryName = String(decoding: UnsafeRawBufferPointer(start: name, count: strlen(name)), as: UTF8.self)
-            if entryName != "." && entryName != ".." { return entryName }
+            // A download still in progress there is not what the directory holds.
+            if entryName != "." && entryName != ".." && !DownloadRoot.isTemporaryName(Array(entryName.utf8)) {
+                return entryName
+            }
         }
         return nil
     }
