@@ -325,6 +325,7 @@ def new_counters():
         "requests": 0,
         "forwarded": 0,
         "forwarded_body_bytes": 0,
+        "relayed_body_bytes": 0,
         "stalls_ended_by_client": 0,
         "holds": 0,
         "faults": {},
@@ -337,6 +338,8 @@ class Statistics:
 
     requests: request heads received; forwarded: requests that reached the upstream whole;
     forwarded_body_bytes: request-body bytes written to the upstream (partial bodies too);
+    relayed_body_bytes: response-body bytes sent to the client (partial bodies of dropped
+    responses too; chunk lines of a held or dropped chunked response count as well);
     stalls_ended_by_client: stalls cut short because the client closed the connection;
     holds: hold_request and hold_response windows opened;
     faults: injected faults by kind; responses: status codes sent to the client (a dropped
@@ -664,6 +667,7 @@ class Connection:
                 stats.count(operation, "holds")
                 await asyncio.sleep(drop_rule.stall_seconds)
                 await self.client(bytes(whole))
+                stats.count(operation, "relayed_body_bytes", len(whole) - len(response_head))
                 if upstream_closes:
                     self.close_upstream()
                     return False
@@ -674,23 +678,28 @@ class Connection:
             )
             cut = max(1, min(len(whole) - 1, cut))
             await self.client(bytes(whole[:cut]))
+            stats.count(operation, "relayed_body_bytes", max(0, cut - len(response_head)))
             self.close_upstream()
             return False
 
+        def relayed(n):
+            stats.count(operation, "relayed_body_bytes", n)
+
         if corrupt_rule is not None and 200 <= status < 300 and response_framing[0] != "none":
-            await self.relay_corrupted(up_reader, response_head, response_framing, corrupt_rule.fraction)
+            await self.relay_corrupted(up_reader, response_head, response_framing, corrupt_rule.fraction, relayed)
         else:
             await self.client(response_head)
-            await copy_body(up_reader, self.client, response_framing)
+            await copy_body(up_reader, self.client, response_framing, relayed)
         if upstream_closes:
             self.close_upstream()
             return False
         return not close_after
 
 
-    async def relay_corrupted(self, up_reader, response_head, framing, fraction):
+    async def relay_corrupted(self, up_reader, response_head, framing, fraction, relayed):
         """Relays a response with the body byte at `fraction` of the body inverted; the head
-        goes out as it came, so the length and the server's ETag and checksums are kept."""
+        goes out as it came, so the length and the server's ETag and checksums are kept.
+        `relayed(n)` counts the body bytes sent."""
         kind, length = framing
         if kind == "length":
             target = max(0, min(length - 1, int(length * fraction)))
@@ -701,6 +710,7 @@ class Connection:
                 if position <= target < position + len(data):
                     data = flipped(data, target - position)
                 position += len(data)
+                relayed(len(data))
                 await self.client(data)
 
             await self.client(response_head)
@@ -715,6 +725,7 @@ class Connection:
         if body:
             body = flipped(body, max(0, min(len(body) - 1, int(len(body) * fraction))))
         await self.client(response_head)
+        relayed(len(body))
         if kind == "chunked":
             chunk = b"%x\r\n%s\r\n" % (len(body), body) if body else b""
             await self.client(chunk + b"0\r\n\r\n")
