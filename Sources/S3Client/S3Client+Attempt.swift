@@ -25,7 +25,7 @@ extension S3Client {
             default:
                 (status, responseHeaders, body) = try await sendStreaming(
                     url: url, method: request.method, headers: headers, body: path,
-                    maxResponseBytes: request.maxResponseBytes)
+                    maxResponseBytes: request.maxResponseBytes, consumer: request.bodyConsumer)
             }
         } catch {
             throw S3ClientError.transport(error, operation: request.operation, endpoint: configuration.endpoint)

@@ -10,7 +10,8 @@ extension S3Client {
     /// Sends a request with AsyncHTTPClient's async API, a file body read in chunks on NIO's
     /// blocking-I/O pool (TLS, or a bandwidth limit), and collects the response.
     func sendStreaming(
-        url: String, method: HTTPMethod, headers: HTTPHeaders, body: BodyPath, maxResponseBytes: Int
+        url: String, method: HTTPMethod, headers: HTTPHeaders, body: BodyPath, maxResponseBytes: Int,
+        consumer: ObjectBodyReader? = nil
     ) async throws -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
         var httpRequest = HTTPClientRequest(url: url)
         httpRequest.method = method
@@ -33,6 +34,15 @@ extension S3Client {
                 length: .known(slice.length))
         }
         let response = try await http.execute(httpRequest, timeout: .hours(24), logger: transportLogger)
+        let status = Int(response.status.code)
+        if let consumer, (200..<300).contains(status) {
+            try consumer.begin(status: status, headers: response.headers)
+            for try await bytes in response.body {
+                try await consumer.consume(bytes)
+            }
+            try consumer.finish()
+            return (status, response.headers, ByteBuffer())
+        }
         let collected = try await response.body.collect(upTo: maxResponseBytes)
         return (Int(response.status.code), response.headers, collected)
     }

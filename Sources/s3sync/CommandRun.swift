@@ -3,7 +3,7 @@ import Logging
 import S3Client
 import SyncEngine
 
-/// What `push` and `resume` share: open the state database, build the one client, run the work
+/// What `push`, `pull` and `resume` share: open the state database, build the one client, run the work
 /// with signals turned into a checkpoint, shut the client down, print the outcome and exit by it.
 enum CommandRun {
     /// What a command runs once the state database is open: the client it needs, and the work.

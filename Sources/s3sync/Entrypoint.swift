@@ -51,12 +51,13 @@ enum Entrypoint {
 struct S3SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "s3sync",
-        abstract: "Push directory trees to Amazon S3 and S3-compatible stores; resume after any interruption.",
+        abstract:
+            "Sync directory trees with Amazon S3 and S3-compatible stores, both ways; resume after any interruption.",
         discussion: """
             Exit codes: 0 all done; 1 some files failed (the job stays resumable); 2 usage, configuration, \
             credential or access error; 3 another run holds this job's lock; 130/143 interrupted by SIGINT/SIGTERM \
             after checkpointing.
             """,
         version: "0.1.0",
-        subcommands: [PushCommand.self, ResumeCommand.self, StatusCommand.self])
+        subcommands: [PushCommand.self, PullCommand.self, ResumeCommand.self, StatusCommand.self])
 }

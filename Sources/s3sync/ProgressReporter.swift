@@ -58,10 +58,18 @@ final class ProgressReporter: SyncObserver {
             emit("(dry run) upload \(path) → \(key) (\(ByteCount.format(size)), \(reason))", toStdout: dryRunToStdout)
         case .wouldDelete(let key):
             emit("(dry run) delete \(key)", toStdout: dryRunToStdout)
+        case .wouldDownload(let key, let path, let size, let reason):
+            emit("(dry run) download \(key) → \(path) (\(ByteCount.format(size)), \(reason))", toStdout: dryRunToStdout)
+        case .wouldRemove(let path):
+            emit("(dry run) remove \(path)", toStdout: dryRunToStdout)
         case .uploaded(let path, _, let size):
             if verbose && mode != .quiet { message("uploaded \(path) (\(ByteCount.format(size)))") }
+        case .downloaded(_, let path, let size):
+            if verbose && mode != .quiet { message("downloaded \(path) (\(ByteCount.format(size)))") }
         case .deleted(let key):
             if verbose && mode != .quiet { message("deleted \(key)") }
+        case .removed(let path):
+            if verbose && mode != .quiet { message("removed \(path)") }
         case .warning(let path, let reason):
             if mode != .quiet { message("warning: \(path): \(reason)") }
         case .failed(let path, let reason):
@@ -121,18 +129,19 @@ final class ProgressReporter: SyncObserver {
     func sample(_ state: inout State, _ progress: TransferProgress.Snapshot, _ now: Double) {
         let elapsed = now - state.lastSample
         guard elapsed >= 0.5 else { return }
-        let instant = Double(progress.sentBytes - state.lastSent) / elapsed
+        let instant = Double((progress.sentBytes + progress.receivedBytes) - state.lastSent) / elapsed
         state.rate = state.rate == 0 ? instant : state.rate * 0.6 + instant * 0.4
-        state.lastSent = progress.sentBytes
+        state.lastSent = (progress.sentBytes + progress.receivedBytes)
         state.lastSample = now
     }
 
     func bar(_ progress: TransferProgress.Snapshot, rate: Double, now: Double) -> String {
-        let doneFiles = progress.uploadedFiles + progress.failedFiles + progress.changedFiles + progress.vanishedFiles
+        let doneFiles =
+            progress.transferredFiles + progress.failedFiles + progress.changedFiles + progress.vanishedFiles
         let total = max(progress.plannedFiles, doneFiles)
         let fraction =
             progress.plannedBytes > 0
-            ? min(1, Double(progress.uploadedBytes) / Double(progress.plannedBytes))
+            ? min(1, Double(progress.transferredBytes) / Double(progress.plannedBytes))
             : (total > 0 ? Double(doneFiles) / Double(total) : 0)
         let width = 24
         let filled = Int(fraction * Double(width))
@@ -140,10 +149,10 @@ final class ProgressReporter: SyncObserver {
             String(repeating: "=", count: filled) + (filled < width ? ">" : "")
             + String(repeating: " ", count: max(0, width - filled - 1))
         var line =
-            "[\(barText)] \(doneFiles)/\(total) files  \(ByteCount.format(progress.uploadedBytes))/\(ByteCount.format(progress.plannedBytes))"
+            "[\(barText)] \(doneFiles)/\(total) files  \(ByteCount.format(progress.transferredBytes))/\(ByteCount.format(progress.plannedBytes))"
         line += "  \(ByteCount.format(Int64(rate)))/s"
-        if rate > 0 && progress.plannedBytes > progress.uploadedBytes {
-            line += "  ETA " + Self.duration(Double(progress.plannedBytes - progress.uploadedBytes) / rate)
+        if rate > 0 && progress.plannedBytes > progress.transferredBytes {
+            line += "  ETA " + Self.duration(Double(progress.plannedBytes - progress.transferredBytes) / rate)
         }
         if progress.failedFiles > 0 { line += "  \(progress.failedFiles) failed" }
         if progress.phase != "uploading" { line += "  (\(progress.phase))" }
@@ -151,9 +160,10 @@ final class ProgressReporter: SyncObserver {
     }
 
     func logLine(_ progress: TransferProgress.Snapshot, rate: Double, now: Double) -> String {
-        let doneFiles = progress.uploadedFiles + progress.failedFiles + progress.changedFiles + progress.vanishedFiles
+        let doneFiles =
+            progress.transferredFiles + progress.failedFiles + progress.changedFiles + progress.vanishedFiles
         var line = "\(Self.timestamp()) progress: \(progress.phase), \(doneFiles)/\(progress.plannedFiles) files, "
-        line += "\(ByteCount.format(progress.uploadedBytes))/\(ByteCount.format(progress.plannedBytes)), "
+        line += "\(ByteCount.format(progress.transferredBytes))/\(ByteCount.format(progress.plannedBytes)), "
         line +=
             "\(ByteCount.format(Int64(rate)))/s, \(progress.failedFiles) failed, elapsed \(Self.duration(now - started))"
         return line

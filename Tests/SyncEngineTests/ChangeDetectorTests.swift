@@ -37,10 +37,11 @@ import Testing
 
     @Test func missingKeysAndSizeChangesUpload() {
         #expect(
-            ChangeDetector.decide(local: local, remote: nil, record: nil, mode: .sizeAndTime) == .upload(reason: "new"))
+            ChangeDetector.decide(local: local, remote: nil, record: nil, mode: .sizeAndTime)
+                == .transfer(reason: "new"))
         #expect(
             ChangeDetector.decide(local: local, remote: remote(size: 9), record: record(), mode: .sizeOnly)
-                == .upload(reason: "size"))
+                == .transfer(reason: "size"))
     }
 
     @Test func theIndexDecidesExactly() {
@@ -48,11 +49,11 @@ import Testing
         // A same-size edit changes the mtime.
         #expect(
             ChangeDetector.decide(local: local, remote: remote(), record: record(mtime: 1), mode: .sizeAndTime)
-                == .upload(reason: "mtime"))
+                == .transfer(reason: "mtime"))
         // Someone else replaced the object.
         #expect(
             ChangeDetector.decide(local: local, remote: remote(eTag: "other"), record: record(), mode: .sizeAndTime)
-                == .upload(reason: "etag"))
+                == .transfer(reason: "etag"))
     }
 
     /// rclone lists a multipart object under the whole file's MD5, not the ETag its
@@ -62,7 +63,7 @@ import Testing
     @Test(arguments: [SyncOptions.CompareMode.sizeAndTime, .checksum])
     func aMultipartObjectListedUnderAnotherETagIsAdoptedUnlessWrittenLater(mode: SyncOptions.CompareMode) {
         let completed = record(eTag: "parts-2", partSize: 8 << 20, completedAt: 5_000)
-        let changed: ChangeDetector.Decision = mode == .checksum ? .compareContent : .upload(reason: "etag")
+        let changed: ChangeDetector.Decision = mode == .checksum ? .compareContent : .transfer(reason: "etag")
         func decide(_ remote: ObjectSummary, _ record: IndexRecord) -> ChangeDetector.Decision {
             ChangeDetector.decide(local: local, remote: remote, record: record, mode: mode)
         }
@@ -79,7 +80,7 @@ import Testing
         let edited = record(mtime: 1, eTag: "parts-2", partSize: 8 << 20, completedAt: 5_000)
         #expect(
             decide(remote(eTag: "md5", lastModified: 4_000), edited)
-                == (mode == .checksum ? .compareContent : .upload(reason: "mtime")))
+                == (mode == .checksum ? .compareContent : .transfer(reason: "mtime")))
     }
 
     /// `touch -r`, `rsync -t` or a restored backup put the mtime back after a same-size edit; the
@@ -88,7 +89,7 @@ import Testing
         let edited = record(ctime: local.ctimeNanoseconds - 1)
         #expect(
             ChangeDetector.decide(local: local, remote: remote(), record: edited, mode: .sizeAndTime)
-                == .upload(reason: "ctime"))
+                == .transfer(reason: "ctime"))
     }
 
     @Test func anEditWhoseMtimeWasPutBackIsReadWithChecksum() {
@@ -102,7 +103,7 @@ import Testing
         let replaced = record(inode: 8)
         #expect(
             ChangeDetector.decide(local: local, remote: remote(), record: replaced, mode: .sizeAndTime)
-                == .upload(reason: "inode"))
+                == .transfer(reason: "inode"))
         #expect(
             ChangeDetector.decide(local: local, remote: remote(), record: replaced, mode: .checksum) == .compareContent)
     }
@@ -129,12 +130,12 @@ import Testing
             ChangeDetector.decide(local: local, remote: remote, record: record, mode: .sizeAndTime)
         }
         #expect(decide(remote(), recordWithoutCtime()) == .skipAndRecordStat)
-        #expect(decide(remote(eTag: "other"), recordWithoutCtime()) == .upload(reason: "etag"))
+        #expect(decide(remote(eTag: "other"), recordWithoutCtime()) == .transfer(reason: "etag"))
         let completed = recordWithoutCtime(eTag: "parts-2", partSize: 8 << 20, completedAt: 5_000)
         #expect(decide(remote(eTag: "md5", lastModified: 4_000), completed) == .adoptListedETag)
         var moved = recordWithoutCtime()
         moved.inode = 8
-        #expect(decide(remote(), moved) == .upload(reason: "inode"))
+        #expect(decide(remote(), moved) == .transfer(reason: "inode"))
     }
 
     /// `--checksum` trusts nothing but the full stat: a record without the ctime cannot tell an
@@ -148,7 +149,7 @@ import Testing
     @Test func withoutARecordNewerThanTheUploadMeansChanged() {
         #expect(
             ChangeDetector.decide(local: local, remote: remote(lastModified: 1_000), record: nil, mode: .sizeAndTime)
-                == .upload(reason: "mtime"))
+                == .transfer(reason: "mtime"))
         #expect(
             ChangeDetector.decide(local: local, remote: remote(lastModified: 3e9), record: nil, mode: .sizeAndTime)
                 == .skip)

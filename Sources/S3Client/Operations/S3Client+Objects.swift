@@ -27,10 +27,14 @@ extension S3Client {
     }
 
     /// HeadObject: the object's size, ETag and metadata, or `nil` when there is no such key.
-    public func headObject(bucket: String, key: String) async throws -> ObjectMetadata? {
+    /// - Parameter partNumber: ask about one part of a multipart object: the size is then that
+    ///   part's (a store that does not know parts answers with the whole object's).
+    public func headObject(bucket: String, key: String, partNumber: Int? = nil) async throws -> ObjectMetadata? {
         do {
             let response = try await perform(
-                S3Request(operation: "HeadObject", method: .HEAD, bucket: bucket, key: key))
+                S3Request(
+                    operation: "HeadObject", method: .HEAD, bucket: bucket, key: key,
+                    query: partNumber.map { [("partNumber", String($0))] } ?? []))
             var metadata: [String: String] = [:]
             for header in response.headers where header.name.lowercased().hasPrefix("x-amz-meta-") {
                 metadata[String(header.name.lowercased().dropFirst("x-amz-meta-".count))] = header.value

@@ -18,4 +18,6 @@ struct S3Request: Sendable {
     var errorMayArriveWithOK = false
     /// The most response body bytes kept; more is an invalid response.
     var maxResponseBytes = 16 << 20
+    /// Takes a 2xx answer's body as it arrives (GetObject) instead of collecting it.
+    var bodyConsumer: ObjectBodyReader?
 }

@@ -6,7 +6,7 @@ import S3Client
 
 /// Uploads one file: a single PUT below the multipart threshold, a resumable multipart upload
 /// above it. Checks the file before and after, so a torn upload is never recorded as done.
-struct FileUploader: Sendable {
+struct FileUploader: FileTransfer {
     /// Files up to this size are read into memory once and sent from there.
     static let inMemoryLimit: Int64 = 1 << 20
 
@@ -15,21 +15,28 @@ struct FileUploader: Sendable {
     let jobID: Int64
     let endpoint: String
     let location: S3Location
+    /// The directory the job pushes.
+    let sourceRoot: String
     let options: SyncOptions
     let budget: RequestBudget
     let progress: TransferProgress
     let logger: Logger
 
     var checksumAlgorithm: ChecksumAlgorithm { options.checksumAlgorithm }
+    var kind: TaskRecord.Kind { .upload }
+
+    func finished(_ task: TaskRecord, size: Int64) -> SyncEvent {
+        .uploaded(path: task.path, key: task.key, size: size)
+    }
 
     /// Uploads the task's file as it is now.
-    /// - Throws: only errors that must end the run (credentials, access, missing bucket) and cancellation.
-    func upload(_ task: TaskRecord, absolutePath: String) async throws -> UploadOutcome {
+    func transfer(_ task: TaskRecord) async throws -> TransferOutcome {
+        let absolutePath = sourceRoot == "/" ? "/" + task.path : sourceRoot + "/" + task.path
         let before: FileIdentity
         switch FileIdentity.current(path: absolutePath) {
         case .success(let identity): before = identity
         case .failure(let error):
-            return error.vanished ? .vanished : .failed("cannot stat \(task.path): \(error.description)")
+            return error.vanished ? .vanished(Self.vanished) : .failed("cannot stat \(task.path): \(error.description)")
         }
         do {
             let result: (eTag: String, partSize: Int64, completedAt: Double?)
@@ -47,7 +54,7 @@ struct FileUploader: Sendable {
                 return error.vanished
                     ? .changed("\(task.path) was removed while it was uploading") : .failed(error.description)
             }
-            return .uploaded(
+            return .done(
                 IndexRecord(
                     endpoint: endpoint, bucket: location.bucket, key: task.key, identity: before, eTag: result.eTag,
                     md5: nil,
@@ -61,7 +68,7 @@ struct FileUploader: Sendable {
     }
 
     /// Maps an upload error to an outcome, or rethrows it when the whole run must stop.
-    func classify(_ error: any Error, task: TaskRecord, path: String, before: FileIdentity) throws -> UploadOutcome {
+    func classify(_ error: any Error, task: TaskRecord, path: String, before: FileIdentity) throws -> TransferOutcome {
         if error is CancellationError { throw error }
         let category = S3ErrorCategory(error)
         if category.affectsEveryRequest { throw SyncError(.configuration, reporting: error) }
@@ -70,7 +77,7 @@ struct FileUploader: Sendable {
             throw CancellationError()
         case .localFile:
             switch FileIdentity.current(path: path) {
-            case .failure(let stat) where stat.vanished: return .vanished
+            case .failure(let stat) where stat.vanished: return .vanished(Self.vanished)
             case .success(let now) where now != before: return .changed("\(task.path) changed while it was uploading")
             default: return .failed((error as? S3ClientError)?.message ?? "\(error)")
             }
@@ -83,6 +90,8 @@ struct FileUploader: Sendable {
             return .failed("\(error)")
         }
     }
+
+    static let vanished = "disappeared before it could be uploaded"
 
     /// One PUT. Small files are read once into memory; larger ones are checksummed, then streamed.
     func putSingle(_ task: TaskRecord, path: String, identity: FileIdentity) async throws -> String {

@@ -1,7 +1,8 @@
 import GRDB
 
-/// A job: one push of a source to a destination, with its options, state and counters.
-/// A job is planned once; `resume` continues it without planning again.
+/// A job: one push of a local directory to a bucket prefix, or one pull of a prefix into a
+/// directory, with its options, state and counters. A job is planned once; `resume` continues it
+/// without planning again.
 public struct JobRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "job"
 
@@ -21,7 +22,16 @@ public struct JobRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePe
         public var isFinished: Bool { self == .completed || self == .superseded }
     }
 
+    /// Which way a job copies.
+    public enum Direction: String, Codable, Sendable, Hashable, DatabaseValueConvertible {
+        /// Local directory → bucket.
+        case push
+        /// Bucket → local directory.
+        case pull
+    }
+
     public var id: Int64?
+    /// The local directory: what a push reads, what a pull writes.
     public var source: String
     public var endpoint: String
     public var bucket: String
@@ -37,6 +47,7 @@ public struct JobRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePe
     public var plannedDeletes: Int = 0
     public var skippedFiles: Int = 0
     public var uploadedFiles: Int = 0
+    /// Files (and their bytes) transferred: uploaded by a push, downloaded by a pull.
     public var uploadedBytes: Int64 = 0
     public var deletedFiles: Int = 0
     public var failedFiles: Int = 0
@@ -44,10 +55,13 @@ public struct JobRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePe
     public var warnings: Int = 0
     public var runs: Int = 0
     public var lastError: String?
+    public var direction: Direction = .push
 
     public init(
-        source: String, endpoint: String, bucket: String, prefix: String, options: String, state: State, now: Double
+        source: String, endpoint: String, bucket: String, prefix: String, options: String, state: State, now: Double,
+        direction: Direction = .push
     ) {
+        self.direction = direction
         self.source = source
         self.endpoint = endpoint
         self.bucket = bucket
@@ -71,5 +85,6 @@ public struct JobRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePe
         public static let bucket = Column(CodingKeys.bucket)
         public static let prefix = Column(CodingKeys.prefix)
         public static let state = Column(CodingKeys.state)
+        public static let direction = Column(CodingKeys.direction)
     }
 }

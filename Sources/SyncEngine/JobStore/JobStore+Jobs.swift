@@ -26,9 +26,10 @@ extension JobStore {
         }
     }
 
-    /// Unfinished jobs, newest first; for one source and destination when given.
+    /// Unfinished jobs, newest first; for one directory, prefix and direction when given.
     public func unfinishedJobs(
-        source: String? = nil, endpoint: String? = nil, location: S3Location? = nil
+        source: String? = nil, endpoint: String? = nil, location: S3Location? = nil,
+        direction: JobRecord.Direction? = nil
     ) async throws -> [JobRecord] {
         try await writer.read { db in
             var request = JobRecord.filter {
@@ -36,6 +37,7 @@ extension JobStore {
             }
             if let source { request = request.filter { $0.source == source } }
             if let endpoint { request = request.filter { $0.endpoint == endpoint } }
+            if let direction { request = request.filter { $0.direction == direction } }
             if let location {
                 request = request.filter { $0.bucket == location.bucket && $0.prefix == location.prefix }
             }

@@ -25,6 +25,13 @@ extension JobStore {
                 }
             }
         }
+        // Pulls: a job has a direction; a download task keeps the ETag it was planned for; a
+        // partial download records its temporary file and the ranges already written to it.
+        migrator.registerMigration("v4") { db in
+            try db.alter(table: "job") { t in t.add(column: "direction", .text).notNull().defaults(to: "push") }
+            try db.alter(table: "task") { t in t.add(column: "eTag", .text) }
+            try createDownloadTables(db)
+        }
         if let target {
             try migrator.migrate(writer, upTo: target)
         } else {
@@ -101,6 +108,33 @@ extension JobStore {
             t.column("checksumAlgorithm", .text)
             t.column("checksum", .text)
             t.primaryKey(["uploadRowID", "partNumber"])
+        }
+    }
+
+    /// Downloads in progress and the ranges already in their temporary files.
+    static func createDownloadTables(_ db: Database) throws {
+        try db.create(table: "partialDownload") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("jobID", .integer).references("job", onDelete: .setNull)
+            t.column("endpoint", .text).notNull()
+            t.column("bucket", .text).notNull()
+            t.column("key", .text).notNull()
+            t.column("eTag", .text).notNull()
+            t.column("size", .integer).notNull()
+            t.column("partSize", .integer).notNull()
+            t.column("root", .text).notNull()
+            t.column("temporaryPath", .text).notNull()
+            t.column("inode", .integer).notNull()
+            t.column("device", .integer).notNull()
+            t.column("createdAt", .double).notNull()
+        }
+        try db.create(index: "partialDownloadByKey", on: "partialDownload", columns: ["endpoint", "bucket", "key"])
+        try db.create(table: "downloadedRange") { t in
+            t.column("downloadRowID", .integer).notNull().references("partialDownload", onDelete: .cascade)
+            t.column("partNumber", .integer).notNull()
+            t.column("length", .integer).notNull()
+            t.column("md5", .text).notNull()
+            t.primaryKey(["downloadRowID", "partNumber"])
         }
     }
 

@@ -5,4 +5,9 @@ extension Sequence<TaskCount> {
             (state == nil || count.state == state) && (kind == nil || count.kind == kind) ? sum + count.count : sum
         }
     }
+
+    /// How many tasks are in `state` among the kinds `include` accepts.
+    func total(_ state: TaskRecord.State, where include: (TaskRecord.Kind) -> Bool) -> Int {
+        reduce(0) { sum, count in count.state == state && include(count.kind) ? sum + count.count : sum }
+    }
 }

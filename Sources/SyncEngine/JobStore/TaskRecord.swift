@@ -1,11 +1,23 @@
 import GRDB
 
-/// One planned action of a job: upload a file or delete a key.
+/// One planned action of a job: upload a file or delete a key (push); download an object, make a
+/// directory or remove a local file (pull).
 public struct TaskRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "task"
 
     public enum Kind: String, Codable, Sendable, Hashable, DatabaseValueConvertible {
         case upload, delete
+        /// Download an object to its path (pull).
+        case download
+        /// Make the directory a directory marker (`dir/`) stands for (pull).
+        case directory
+        /// Remove a local file that has no object (pull with `--delete`).
+        case removeLocal = "remove-local"
+
+        /// Whether the task moves a file's content (rather than deleting or making something).
+        public var transfers: Bool { self == .upload || self == .download }
+        /// Whether the task removes what the other side no longer has.
+        public var deletes: Bool { self == .delete || self == .removeLocal }
     }
 
     public enum State: String, Codable, Sendable, Hashable, DatabaseValueConvertible {
@@ -33,6 +45,8 @@ public struct TaskRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var state: State
     public var attempts: Int
     public var error: String?
+    /// For a download: the ETag the plan saw, which every request for it must still match.
+    public var eTag: String?
 
     public init(
         jobID: Int64, kind: Kind, path: String, key: String, identity: FileIdentity?, reason: String,
@@ -67,14 +81,17 @@ public struct TaskRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
         public static let state = Column(CodingKeys.state)
         public static let attempts = Column(CodingKeys.attempts)
         public static let error = Column(CodingKeys.error)
+        public static let eTag = Column(CodingKeys.eTag)
 
         /// The columns a new task is inserted with (all but `id`), in the order of
         /// ``TaskRecord/insertionArguments``.
-        static let inserted = [jobID, kind, path, key, size, mtimeNanoseconds, inode, reason, state, attempts, error]
+        static let inserted = [
+            jobID, kind, path, key, size, mtimeNanoseconds, inode, reason, state, attempts, error, eTag,
+        ]
     }
 
     /// The values of ``Columns/inserted``.
     var insertionArguments: StatementArguments {
-        [jobID, kind, path, key, size, mtimeNanoseconds, inode, reason, state, attempts, error]
+        [jobID, kind, path, key, size, mtimeNanoseconds, inode, reason, state, attempts, error, eTag]
     }
 }

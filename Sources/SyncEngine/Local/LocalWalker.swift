@@ -199,6 +199,8 @@ public struct LocalWalker: Sequence, IteratorProtocol {
             let name = record.advanced(by: Self.nameOffset).assumingMemoryBound(to: CChar.self)
             let nameBytes = Array(UnsafeRawBufferPointer(start: name, count: strlen(name)))
             if nameBytes == [UInt8(ascii: ".")] || nameBytes == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
+            // A pull's temporary files are its own, never part of the tree.
+            if DownloadRoot.isTemporaryName(nameBytes) { continue }
             guard let name = String(validating: nameBytes, as: UTF8.self) else {
                 problems.append(
                     .problem(

@@ -5,7 +5,7 @@ import S3Client
 public enum ChangeDetector {
     /// Why a file is uploaded (or that it is not).
     public enum Decision: Sendable, Hashable {
-        case upload(reason: String)
+        case transfer(reason: String)
         case skip
         /// `--checksum`, and the index cannot vouch for the content: hash the file and compare.
         case compareContent
@@ -36,29 +36,34 @@ public enum ChangeDetector {
 
     /// - Parameters:
     ///   - remote: the listed object at the same key, if any.
-    ///   - record: what s3sync recorded when it last uploaded this key, if anything.
+    ///   - record: what s3sync recorded when it last uploaded or downloaded this key, if anything.
+    ///   - direction: which way the copy goes; without a record, a copy is made when the side it
+    ///     comes from is newer.
     public static func decide(
-        local: FileIdentity, remote: ObjectSummary?, record: IndexRecord?, mode: SyncOptions.CompareMode
+        local: FileIdentity, remote: ObjectSummary?, record: IndexRecord?, mode: SyncOptions.CompareMode,
+        direction: JobRecord.Direction = .push
     ) -> Decision {
-        guard let remote else { return .upload(reason: "new") }
-        if remote.size != local.size { return .upload(reason: "size") }
+        guard let remote else { return .transfer(reason: "new") }
+        if remote.size != local.size { return .transfer(reason: "size") }
         switch mode {
         case .sizeOnly:
             return .skip
         case .sizeAndTime:
             if let record {
                 let comparison = compare(local, with: record)
-                if case .changed(let reason) = comparison { return .upload(reason: reason) }
+                if case .changed(let reason) = comparison { return .transfer(reason: reason) }
                 if record.eTag == remote.eTag {
                     // A record without the ctime vouches as it always did, once; from then on the
                     // full stat is compared.
                     return comparison == .unchangedWithoutCtime ? .skipAndRecordStat : .skip
                 }
-                return completedHere(record, listedAs: remote) ? .adoptListedETag : .upload(reason: "etag")
+                return completedHere(record, listedAs: remote) ? .adoptListedETag : .transfer(reason: "etag")
             }
-            // Without a record: like aws s3 sync, newer than the upload time means changed.
+            // Without a record: like aws s3 sync, the side copied from being newer means changed.
             let localSeconds = Double(local.mtimeNanoseconds) / 1e9
-            return localSeconds > remote.lastModified ? .upload(reason: "mtime") : .skip
+            let sourceIsNewer =
+                direction == .push ? localSeconds > remote.lastModified : remote.lastModified > localSeconds
+            return sourceIsNewer ? .transfer(reason: "mtime") : .skip
         case .checksum:
             // Only the full stat vouches for the content without reading it: a record without the
             // ctime cannot tell an edit whose mtime was put back, so the content is compared.

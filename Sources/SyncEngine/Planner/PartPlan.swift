@@ -18,6 +18,12 @@ public struct PartPlan: Sendable, Hashable {
         self.partSize = min(size, Self.maxPartSize)
     }
 
+    /// The layout of an object uploaded with parts of exactly `partSize` bytes.
+    public init(fileSize: Int64, exactPartSize: Int64) {
+        self.fileSize = fileSize
+        self.partSize = max(1, exactPartSize)
+    }
+
     public var partCount: Int { max(1, Int((fileSize + partSize - 1) / partSize)) }
 
     /// Offset and length of a part, 1-based.

@@ -1,16 +1,35 @@
 import S3Client
 
 /// Diffs the local tree against the bucket: a streaming merge-join of the sorted local walk, the
-/// sorted listing and the index, holding only the current directories and pages in memory.
+/// sorted listing and the index, holding only the current directories and pages in memory. What
+/// each key becomes is the direction's ``PlanRule``.
 public struct Planner: Sendable {
     /// What a planning pass found.
     public struct Summary: Sendable, Hashable {
-        public var uploads = 0
-        public var uploadBytes: Int64 = 0
+        /// Files to upload (push) or download (pull), and their bytes.
+        public var transfers = 0
+        public var transferBytes: Int64 = 0
         public var skips = 0
+        /// Objects (push) or local files (pull) to delete.
         public var deletes = 0
         public var warnings = 0
         public var failures = 0
+
+        mutating func count(_ item: PlanItem) {
+            switch item {
+            case .upload(let file, _):
+                transfers += 1
+                transferBytes += file.stat.size
+            case .download(let object, _, _):
+                transfers += 1
+                transferBytes += object.size
+            case .skip: skips += 1
+            case .delete, .removeLocal: deletes += 1
+            case .problem(let problem):
+                if problem.severity == .failure { failures += 1 } else { warnings += 1 }
+            case .refreshIndexRecord, .makeDirectory: break
+            }
+        }
     }
 
     public static let maxKeyBytes = 1024
@@ -18,13 +37,14 @@ public struct Planner: Sendable {
     public let location: S3Location
     public let endpoint: String
     public let options: SyncOptions
-    let filter: PathFilter
+    public let rule: any PlanRule
 
-    public init(location: S3Location, endpoint: String, options: SyncOptions) {
+    /// A planner for `rule`'s direction; a push's by default.
+    public init(location: S3Location, endpoint: String, options: SyncOptions, rule: (any PlanRule)? = nil) {
         self.location = location
         self.endpoint = endpoint
         self.options = options
-        self.filter = PathFilter(options.filters)
+        self.rule = rule ?? PushRule(location: location, options: options)
     }
 
     /// Plans: calls `emit` for every decision, in key order.
@@ -41,25 +61,17 @@ public struct Planner: Sendable {
         var remoteIterator = remote.makeAsyncIterator()
         var index = IndexCursor(store: store, endpoint: endpoint, location: location)
 
+        func send(_ item: PlanItem?) async throws {
+            guard let item else { return }
+            summary.count(item)
+            try await emit(item)
+        }
+
         func nextLocal() async throws -> LocalFile? {
             while let entry = walker.next() {
                 switch entry {
-                case .file(let file):
-                    if location.prefix.utf8.count + file.relativePath.utf8.count > Self.maxKeyBytes {
-                        summary.failures += 1
-                        try await emit(
-                            .problem(
-                                LocalProblem(
-                                    path: file.relativePath,
-                                    reason:
-                                        "the key would be \(location.prefix.utf8.count + file.relativePath.utf8.count) bytes; S3 keys are at most 1024 bytes",
-                                    severity: .failure)))
-                        continue
-                    }
-                    return file
-                case .problem(let problem):
-                    if problem.severity == .failure { summary.failures += 1 } else { summary.warnings += 1 }
-                    try await emit(.problem(problem))
+                case .file(let file): return file
+                case .problem(let problem): try await send(.problem(problem))
                 }
             }
             return nil
@@ -67,9 +79,7 @@ public struct Planner: Sendable {
 
         func nextRemote() async throws -> (relative: String, object: ObjectSummary)? {
             while let object = try await remoteIterator.next() {
-                guard let relative = location.relativePath(of: object.key) else { continue }
-                // Directory markers (`dir/`) are not files: never compared, never deleted.
-                if relative.isEmpty || relative.hasSuffix("/") { continue }
+                guard let relative = location.relativePath(of: object.key), !relative.isEmpty else { continue }
                 return (relative, object)
             }
             return nil
@@ -89,43 +99,20 @@ public struct Planner: Sendable {
             } else {
                 order = localFile != nil ? -1 : 1
             }
-            if order <= 0, let file = localFile {
-                let remote = order == 0 ? remoteObject?.object : nil
-                let record = remote == nil ? nil : try await index.record(for: location.key(for: file.relativePath))
-                var decision = ChangeDetector.decide(
-                    local: file.stat, remote: remote, record: record, mode: options.compare)
-                if decision == .compareContent, let remote {
-                    if await contentMatches(file, remote, record) == true {
-                        // The content is the object's. A record (whose stat or ETag did not
-                        // vouch, or there would be nothing to compare) is brought up to date,
-                        // so the next run does not read the file again.
-                        decision = record == nil ? .skip : .skipAndRecordStat
-                    } else {
-                        decision = .upload(reason: "content")
-                    }
-                }
-                switch decision {
-                case .upload(let reason):
-                    summary.uploads += 1
-                    summary.uploadBytes += file.stat.size
-                    try await emit(.upload(file, reason: reason))
-                case .skip, .compareContent:
-                    summary.skips += 1
-                    try await emit(.skip(file))
-                case .adoptListedETag, .skipAndRecordStat:
-                    summary.skips += 1
-                    try await emit(.skip(file))
-                    if let record, let remote {
-                        try await emit(.refreshIndexRecord(record.refreshed(stat: file.stat, eTag: remote.eTag)))
-                    }
+            if order == 0, let file = localFile, let remote = remoteObject?.object {
+                let record = try await index.record(for: remote.key)
+                for item in await rule.decide(
+                    file: file, object: remote, record: record, contentMatches: contentMatches)
+                {
+                    try await send(item)
                 }
                 localFile = try await nextLocal()
-                if order == 0 { remoteObject = try await nextRemote() }
+                remoteObject = try await nextRemote()
+            } else if order < 0, let file = localFile {
+                try await send(rule.localOnly(file))
+                localFile = try await nextLocal()
             } else if let remote = remoteObject {
-                if options.delete && filter.includes(remote.relative) {
-                    summary.deletes += 1
-                    try await emit(.delete(key: remote.object.key))
-                }
+                try await send(rule.remoteOnly(remote.object, relativePath: remote.relative))
                 remoteObject = try await nextRemote()
             }
         }

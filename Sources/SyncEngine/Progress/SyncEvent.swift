@@ -3,11 +3,16 @@ public enum SyncEvent: Sendable {
     /// A `--dry-run` decision.
     case wouldUpload(path: String, key: String, size: Int64, reason: String)
     case wouldDelete(key: String)
+    case wouldDownload(key: String, path: String, size: Int64, reason: String)
+    case wouldRemove(path: String)
     case uploaded(path: String, key: String, size: Int64)
+    case downloaded(key: String, path: String, size: Int64)
     case deleted(key: String)
+    /// A local file removed by a pull with `--delete`.
+    case removed(path: String)
     /// Skipped on purpose; shown as a warning.
     case warning(path: String, reason: String)
-    /// A file that could not be uploaded or a key that could not be deleted.
+    /// A file that could not be copied, or a key or file that could not be deleted.
     case failed(path: String, reason: String)
     /// A notice for the operator (continuing an upload, refusing deletes, ...).
     case notice(String)

@@ -5,12 +5,18 @@ public final class TransferProgress: Sendable {
     public struct Snapshot: Sendable, Hashable {
         public var plannedFiles = 0
         public var plannedBytes: Int64 = 0
-        public var uploadedFiles = 0
-        public var uploadedBytes: Int64 = 0
+        /// Files uploaded (push) or downloaded (pull), and their sizes.
+        public var transferredFiles = 0
+        public var transferredBytes: Int64 = 0
         /// Body bytes handed to connections, retries included (for the rate).
         public var sentBytes: Int64 = 0
-        /// Bytes of parts a previous run had already stored, not sent again.
+        /// Body bytes read off connections, retries included.
+        public var receivedBytes: Int64 = 0
+        /// Bytes a previous run had already stored (parts uploaded, ranges downloaded), not
+        /// transferred again.
         public var resumedBytes: Int64 = 0
+        /// Downloads fetched again because the whole file failed verification.
+        public var refetches = 0
         public var skippedFiles = 0
         public var deletedFiles = 0
         public var failedFiles = 0
@@ -34,5 +40,9 @@ public final class TransferProgress: Sendable {
 
     public func addSent(_ bytes: Int) {
         state.withLock { $0.sentBytes += Int64(bytes) }
+    }
+
+    public func addReceived(_ bytes: Int) {
+        state.withLock { $0.receivedBytes += Int64(bytes) }
     }
 }

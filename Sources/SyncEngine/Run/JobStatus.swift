@@ -1,8 +1,9 @@
 import Foundation
 import S3Client
 
-/// What `s3sync status` shows about a job: its state, its tasks by state, its failures and its
-/// open multipart uploads.
+/// What `s3sync status` shows about a job (a push or a pull): its state, its tasks by state, its
+/// failures and its open multipart uploads. For a pull, `source` is the bucket prefix and
+/// `destination` the directory; the planned and done counts are of downloads.
 public struct JobStatus: Sendable, Codable, Hashable {
     public struct Tasks: Sendable, Codable, Hashable {
         public var pending = 0
@@ -23,6 +24,7 @@ public struct JobStatus: Sendable, Codable, Hashable {
     }
 
     public var job: Int64
+    public var direction: JobRecord.Direction
     public var state: String
     public var source: String
     public var destination: String
@@ -66,10 +68,10 @@ public struct JobStatus: Sendable, Codable, Hashable {
             var tasks = Tasks()
             for count in try await store.taskCounts(jobID: id) {
                 switch (count.kind, count.state) {
-                case (.upload, .pending):
+                case (.upload, .pending), (.download, .pending), (.directory, .pending):
                     tasks.pending += count.count
                     tasks.pendingBytes += count.bytes
-                case (.delete, .pending): tasks.pendingDeletes += count.count
+                case (.delete, .pending), (.removeLocal, .pending): tasks.pendingDeletes += count.count
                 case (_, .done): tasks.done += count.count
                 case (_, .failed): tasks.failed += count.count
                 case (_, .changed): tasks.changed += count.count
@@ -94,8 +96,10 @@ public struct JobStatus: Sendable, Codable, Hashable {
             let killed = holder == nil && (job.state == .running || job.state == .planning)
             result.append(
                 JobStatus(
-                    job: id, state: killed ? JobRecord.State.interrupted.rawValue : job.state.rawValue,
-                    source: job.source, destination: job.destination.description,
+                    job: id, direction: job.direction,
+                    state: killed ? JobRecord.State.interrupted.rawValue : job.state.rawValue,
+                    source: job.direction == .push ? job.source : job.destination.description,
+                    destination: job.direction == .push ? job.destination.description : job.source,
                     endpoint: job.endpoint,
                     createdAt: Timestamp.iso8601(secondsSince1970: Int(job.createdAt)),
                     updatedAt: Timestamp.iso8601(secondsSince1970: Int(job.updatedAt)), runs: job.runs,
@@ -117,20 +121,21 @@ public struct JobStatus: Sendable, Codable, Hashable {
         if let heldBy {
             heading += " (pid \(heldBy.pid) on \(heldBy.host) since \(heldBy.startedAt))"
         }
+        let copy = direction == .push ? "upload" : "download"
         var lines = [
-            heading + "  \(source) → \(destination)",
+            heading + "  \(direction.rawValue) \(source) → \(destination)",
             "  started \(createdAt), updated \(updatedAt), \(runs) run\(runs == 1 ? "" : "s")",
-            "  planned: \(plannedUploads) uploads (\(ByteCount.format(plannedBytes))), \(plannedDeletes) deletes, \(skippedFiles) unchanged",
-            "  done: \(uploadedFiles) uploaded (\(ByteCount.format(uploadedBytes))), \(deletedFiles) deleted",
+            "  planned: \(plannedUploads) \(copy)s (\(ByteCount.format(plannedBytes))), \(plannedDeletes) deletes, \(skippedFiles) unchanged",
+            "  done: \(uploadedFiles) \(copy)ed (\(ByteCount.format(uploadedBytes))), \(deletedFiles) deleted",
         ]
         if tasks.pending > 0 || tasks.pendingDeletes > 0 {
             lines.append(
-                "  left: \(tasks.pending) uploads (\(ByteCount.format(tasks.pendingBytes))), \(tasks.pendingDeletes) deletes"
+                "  left: \(tasks.pending) \(copy)s (\(ByteCount.format(tasks.pendingBytes))), \(tasks.pendingDeletes) deletes"
                     + (heldBy == nil ? " — run `s3sync resume \(job)`" : "")
             )
         }
         if tasks.failed > 0 || tasks.changed > 0 {
-            lines.append("  failed: \(tasks.failed), changed while uploading: \(tasks.changed)")
+            lines.append("  failed: \(tasks.failed), changed while copied: \(tasks.changed)")
         }
         for failure in failures.prefix(10) { lines.append("    \(failure.path): \(failure.error)") }
         for upload in openUploads {

@@ -4,7 +4,7 @@ import Logging
 import S3Client
 
 extension SyncRunner {
-    /// Executes a planned job: uploads, then deletes when every upload went through; then
+    /// Executes a planned job: transfers, then deletes when every transfer went through; then
     /// closes it (completed or failed) or checkpoints it (interrupted).
     func execute(
         job: JobRecord, options: SyncOptions, progress: TransferProgress, started: Date, supersededJobs: Set<Int64>
@@ -15,22 +15,16 @@ extension SyncRunner {
         job.state = .running
         job.updatedAt = Date().timeIntervalSince1970
         try await store.updateJob(job)
-        let pendingDeletes = try await store.taskCounts(jobID: id).total(.pending, kind: .delete)
+        let pendingDeletes = try await store.taskCounts(jobID: id).total(.pending, where: \.deletes)
         try await refuseOverDeleteLimit(job: &job, pendingDeletes: pendingDeletes, options: options)
 
         let budget = RequestBudget(capacity: options.concurrency)
         let recorder = CompletionRecorder(store: store)
-        let uploader = FileUploader(
-            client: client, store: store, jobID: id, endpoint: endpoint, location: job.destination, options: options,
-            budget: budget, progress: progress, logger: logger)
-        let executor = UploadExecutor(
-            uploader: uploader, store: store, recorder: recorder, sourceRoot: job.source, observer: observer)
-        let deleter = DeleteExecutor(
-            client: client, store: store, endpoint: endpoint, location: job.destination, budget: budget,
-            progress: progress, observer: observer)
-        let resumableKeys = Set(
-            try await store.multipartUploads(endpoint: endpoint, location: job.destination).map(\.key))
-        progress.update { $0.phase = "uploading" }
+        let steps = try await steps(for: job, options: options, budget: budget)
+        let executor = TransferExecutor(
+            transfer: steps.transfer, store: store, recorder: recorder, options: options, progress: progress,
+            observer: observer, logger: logger)
+        progress.update { $0.phase = job.direction == .push ? "uploading" : "downloading" }
         let observer = self.observer
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -43,9 +37,10 @@ extension SyncRunner {
                     }
                 }
                 defer { group.cancelAll() }
-                try await executor.run(jobID: id, resumableKeys: resumableKeys)
+                try await steps.prepare(id)
+                try await executor.run(jobID: id, resumableKeys: steps.resumableKeys)
                 try await deleteAfterACleanPass(
-                    jobID: id, pendingDeletes: pendingDeletes, deleter: deleter, progress: progress)
+                    job: job, pendingDeletes: pendingDeletes, delete: steps.delete, progress: progress)
             }
             try Task.checkCancellation()
         } catch {
@@ -57,33 +52,79 @@ extension SyncRunner {
             job: job, options: options, progress: progress, started: started, supersededJobs: supersededJobs)
     }
 
+    /// What carries out a job, by its direction.
+    struct Steps {
+        var transfer: any FileTransfer
+        /// Runs before the transfers (a pull makes the directories markers stand for).
+        var prepare: @Sendable (Int64) async throws -> Void
+        /// Deletes what the other side no longer has.
+        var delete: @Sendable (Int64) async throws -> Void
+        /// Keys an earlier run started transferring, which go first so what it stored is reused.
+        var resumableKeys: Set<String>
+    }
+
+    func steps(for job: JobRecord, options: SyncOptions, budget: RequestBudget) async throws -> Steps {
+        let id = job.id ?? 0
+        let location = job.destination
+        switch job.direction {
+        case .push:
+            let uploader = FileUploader(
+                client: client, store: store, jobID: id, endpoint: endpoint, location: location, sourceRoot: job.source,
+                options: options, budget: budget, progress: progress, logger: logger)
+            let deleter = DeleteExecutor(
+                client: client, store: store, endpoint: endpoint, location: location, budget: budget,
+                progress: progress, observer: observer)
+            let resumable = try await store.multipartUploads(endpoint: endpoint, location: location).map(\.key)
+            return Steps(
+                transfer: uploader, prepare: { _ in }, delete: { try await deleter.run(jobID: $0) },
+                resumableKeys: Set(resumable))
+        case .pull:
+            let root = try DownloadRoot(path: job.source)
+            let downloader = FileDownloader(
+                client: client, store: store, jobID: id, endpoint: endpoint, location: location, root: root,
+                options: options, budget: budget, progress: progress, logger: logger)
+            let tree = LocalTreeExecutor(
+                store: store, root: root, endpoint: endpoint, location: location, progress: progress,
+                observer: observer)
+            let resumable = try await store.partialDownloads(endpoint: endpoint, location: location, root: job.source)
+            return Steps(
+                transfer: downloader, prepare: { try await tree.makeDirectories(jobID: $0) },
+                delete: { try await tree.removeFiles(jobID: $0) }, resumableKeys: Set(resumable.map(\.key)))
+        }
+    }
+
     /// Marks the job failed and throws when it would delete more than `--max-delete` allows.
     func refuseOverDeleteLimit(job: inout JobRecord, pendingDeletes: Int, options: SyncOptions) async throws {
         guard let maxDelete = options.maxDelete, pendingDeletes > maxDelete else { return }
         let message =
-            "refusing to run: it would delete \(pendingDeletes) objects under \(job.destination), more than the limit of \(maxDelete). Nothing was uploaded or deleted"
+            job.direction == .push
+            ? "refusing to run: it would delete \(pendingDeletes) objects under \(job.destination), more than the limit of \(maxDelete). Nothing was uploaded or deleted"
+            : "refusing to run: it would remove \(pendingDeletes) local files under \(job.source), more than the limit of \(maxDelete). Nothing was downloaded or removed"
         job.state = .failed
         job.lastError = message
         try await store.updateJob(job)
         throw SyncError(.configuration, message, subject: .deleteLimit(planned: pendingDeletes, limit: maxDelete))
     }
 
-    /// Runs the planned deletes if every upload went through; otherwise says why not.
+    /// Runs the planned deletes if every transfer went through; otherwise says why not.
     func deleteAfterACleanPass(
-        jobID: Int64, pendingDeletes: Int, deleter: DeleteExecutor, progress: TransferProgress
+        job: JobRecord, pendingDeletes: Int, delete: (Int64) async throws -> Void, progress: TransferProgress
     ) async throws {
-        guard pendingDeletes > 0 else { return }
+        guard pendingDeletes > 0, let jobID = job.id else { return }
         let counts = try await store.taskCounts(jobID: jobID)
-        let problems = counts.total(.failed, kind: .upload) + counts.total(.changed, kind: .upload)
+        let problems =
+            counts.total(.failed, where: { !$0.deletes }) + counts.total(.changed, where: { !$0.deletes })
         guard problems == 0 else {
+            let what = job.direction == .push ? "remote objects" : "local files"
+            let verb = job.direction == .push ? "uploaded" : "downloaded"
             observer.handle(
                 .notice(
-                    "not deleting \(pendingDeletes) remote objects: \(problems) files were not uploaded. Deletes run only after a clean pass; fix the failures and run again"
+                    "not deleting \(pendingDeletes) \(what): \(problems) files were not \(verb). Deletes run only after a clean pass; fix the failures and run again"
                 ))
             return
         }
         progress.update { $0.phase = "deleting" }
-        try await deleter.run(jobID: jobID)
+        try await delete(jobID)
     }
 
     /// Closes a job whose tasks all ran: completed when nothing failed (then no multipart upload
@@ -103,13 +144,18 @@ extension SyncRunner {
         if failed == 0 && changed == 0 && pending == 0 {
             job.state = .completed
             job.finishedAt = Date().timeIntervalSince1970
-            try await abortLeftoverUploads(jobIDs: supersededJobs.union([id]))
-            try await abortUnrecordedUploads(job: job, options: options)
+            switch job.direction {
+            case .push:
+                try await abortLeftoverUploads(jobIDs: supersededJobs.union([id]))
+                try await abortUnrecordedUploads(job: job, options: options)
+            case .pull:
+                try await removeLeftoverDownloads(jobIDs: supersededJobs.union([id]), root: job.source)
+            }
         } else {
             job.state = .failed
         }
-        job.uploadedFiles += snapshot.uploadedFiles
-        job.uploadedBytes += snapshot.uploadedBytes
+        job.uploadedFiles += snapshot.transferredFiles
+        job.uploadedBytes += snapshot.transferredBytes
         job.deletedFiles += snapshot.deletedFiles
         job.failedFiles = failed
         job.changedFiles = changed
@@ -130,8 +176,8 @@ extension SyncRunner {
         let mapped = Self.runError(error)
         let interrupted = (mapped as? SyncError)?.kind == .interrupted || Task.isCancelled
         let snapshot = progress.snapshot
-        job.uploadedFiles += snapshot.uploadedFiles
-        job.uploadedBytes += snapshot.uploadedBytes
+        job.uploadedFiles += snapshot.transferredFiles
+        job.uploadedBytes += snapshot.transferredBytes
         job.deletedFiles += snapshot.deletedFiles
         job.updatedAt = Date().timeIntervalSince1970
         if interrupted {
@@ -153,18 +199,20 @@ extension SyncRunner {
     }
 
     func report(job: JobRecord, progress: TransferProgress.Snapshot, started: Date) async throws -> RunReport {
-        var report = RunReport(job: job.id, status: .completed)
+        var report = RunReport(job: job.id, status: .completed, direction: job.direction)
         report.describePlan(
-            source: job.source, destination: job.destination, uploads: job.plannedUploads, bytes: job.plannedBytes,
+            local: job.source, remote: job.destination, transfers: job.plannedUploads, bytes: job.plannedBytes,
             deletes: job.plannedDeletes, skips: job.skippedFiles, warnings: job.warnings + progress.vanishedFiles)
-        report.uploadedFiles = progress.uploadedFiles
-        report.uploadedBytes = progress.uploadedBytes
+        report.transferredFiles = progress.transferredFiles
+        report.transferredBytes = progress.transferredBytes
+        report.sentBytes = progress.sentBytes
+        report.receivedBytes = progress.receivedBytes
         report.deletedFiles = progress.deletedFiles
         report.vanishedFiles = progress.vanishedFiles
         report.resumedBytes = progress.resumedBytes
         let statistics = client.retryStatistics
         report.requests = statistics.attempts
-        report.retries = statistics.retries
+        report.retries = statistics.retries + progress.refetches
         report.throttles = statistics.throttles
         if let id = job.id {
             let problems = try await store.problemTasks(jobID: id)
@@ -201,6 +249,20 @@ extension SyncRunner {
         {
             try? await client.abortMultipartUpload(bucket: job.bucket, key: upload.key, uploadID: upload.uploadID)
             logger.info("aborted an unrecorded multipart upload", metadata: ["key": "\(upload.key)"])
+        }
+    }
+
+    /// Removes the temporary files of downloads these jobs recorded that are still there (objects
+    /// that were deleted or failed), so a completed pull leaves none behind; makes what it wrote
+    /// durable first.
+    func removeLeftoverDownloads(jobIDs: Set<Int64>, root path: String) async throws {
+        let root = try DownloadRoot(path: path)
+        root.synchronize()
+        for download in try await store.partialDownloads(jobIDs: jobIDs) {
+            if let id = download.id { try await store.removePartialDownload(id: id) }
+            guard download.root == path, case .success(let names) = DownloadRoot.components(of: download.temporaryPath)
+            else { continue }
+            _ = try? root.directory(names.dropLast(), create: false).removeFile(String(names.last ?? ""))
         }
     }
 

@@ -2,13 +2,22 @@ import Foundation
 import S3Client
 
 extension SyncRunner {
-    /// Plans a job: walks and lists, records upload and delete tasks in batches, and local
-    /// problems as failed tasks; then marks the job running.
+    /// The planner for a job's direction.
+    func planner(_ direction: JobRecord.Direction, location: S3Location, options: SyncOptions) -> Planner {
+        let rule: any PlanRule =
+            direction == .push
+            ? PushRule(location: location, options: options) : PullRule(location: location, options: options)
+        return Planner(location: location, endpoint: endpoint, options: options, rule: rule)
+    }
+
+    /// Plans a job: walks and lists, records its tasks in batches, and problems as failed tasks;
+    /// then marks the job running.
     func plan(job: inout JobRecord, walker: LocalWalker, options: SyncOptions, progress: TransferProgress) async throws
     {
         guard let jobID = job.id else { return }
         let location = job.destination
-        let planner = Planner(location: location, endpoint: endpoint, options: options)
+        let planner = planner(job.direction, location: location, options: options)
+        let problemKind: TaskRecord.Kind = job.direction == .push ? .upload : .download
         var batches = PlanBatches(store: store)
         let summary = try await planner.plan(
             local: walker, remote: RemoteListing(client: client, location: location), store: store,
@@ -20,11 +29,28 @@ extension SyncRunner {
                     TaskRecord(
                         jobID: jobID, kind: .upload, path: file.relativePath, key: location.key(for: file.relativePath),
                         identity: file.stat, reason: reason))
+            case .download(let object, let path, let reason):
+                var task = TaskRecord(
+                    jobID: jobID, kind: .download, path: path, key: object.key, identity: nil, reason: reason)
+                task.size = object.size
+                task.mtimeNanoseconds = Int64(object.lastModified * 1e9)
+                task.eTag = object.eTag
+                batches.tasks.append(task)
             case .delete(let key):
                 batches.tasks.append(
                     TaskRecord(
                         jobID: jobID, kind: .delete, path: location.relativePath(of: key) ?? key, key: key,
                         identity: nil, reason: "remote-only"))
+            case .removeLocal(let file):
+                batches.tasks.append(
+                    TaskRecord(
+                        jobID: jobID, kind: .removeLocal, path: file.relativePath,
+                        key: location.key(for: file.relativePath), identity: file.stat, reason: "local-only"))
+            case .makeDirectory(let path):
+                batches.tasks.append(
+                    TaskRecord(
+                        jobID: jobID, kind: .directory, path: path, key: location.key(for: path) + "/", identity: nil,
+                        reason: "marker"))
             case .skip:
                 break
             case .refreshIndexRecord(let record):
@@ -32,7 +58,7 @@ extension SyncRunner {
             case .problem(let problem):
                 guard announce(problem) else { break }
                 var task = TaskRecord(
-                    jobID: jobID, kind: .upload, path: problem.path, key: location.key(for: problem.path),
+                    jobID: jobID, kind: problemKind, path: problem.path, key: location.key(for: problem.path),
                     identity: nil, reason: "local", state: .failed)
                 task.error = problem.reason
                 batches.tasks.append(task)
@@ -40,8 +66,8 @@ extension SyncRunner {
             try await batches.writeIfFull()
         }
         try await batches.write()
-        job.plannedUploads = summary.uploads
-        job.plannedBytes = summary.uploadBytes
+        job.plannedUploads = summary.transfers
+        job.plannedBytes = summary.transferBytes
         job.plannedDeletes = summary.deletes
         job.skippedFiles = summary.skips
         job.warnings = summary.warnings
@@ -49,14 +75,14 @@ extension SyncRunner {
         job.updatedAt = Date().timeIntervalSince1970
         try await store.updateJob(job)
         progress.update {
-            $0.plannedFiles = summary.uploads
-            $0.plannedBytes = summary.uploadBytes
+            $0.plannedFiles = summary.transfers
+            $0.plannedBytes = summary.transferBytes
             $0.skippedFiles = summary.skips
             $0.warnings = summary.warnings
         }
     }
 
-    /// Shows a local problem found while planning; returns whether it fails the file (otherwise
+    /// Shows a problem found while planning; returns whether it fails the file (otherwise
     /// it is a warning and the file is skipped).
     func announce(_ problem: LocalProblem) -> Bool {
         guard problem.severity == .failure else {
@@ -68,27 +94,31 @@ extension SyncRunner {
     }
 
     /// `--dry-run`: plans and reports each decision; changes nothing.
-    func dryRun(walker: LocalWalker, destination: S3Location, options: SyncOptions, started: Date) async throws
-        -> RunReport
-    {
-        let planner = Planner(location: destination, endpoint: endpoint, options: options)
+    func dryRun(
+        _ direction: JobRecord.Direction, walker: LocalWalker, remote: S3Location, options: SyncOptions, started: Date
+    ) async throws -> RunReport {
+        let planner = planner(direction, location: remote, options: options)
         var failures: [RunReport.Failure] = []
         let observer = self.observer
         let summary: Planner.Summary
         do {
             summary = try await planner.plan(
-                local: walker, remote: RemoteListing(client: client, location: destination), store: store,
+                local: walker, remote: RemoteListing(client: client, location: remote), store: store,
                 contentMatches: Self.contentMatcher(options: options)
             ) { item in
                 switch item {
                 case .upload(let file, let reason):
                     observer.handle(
                         .wouldUpload(
-                            path: file.relativePath, key: destination.key(for: file.relativePath), size: file.stat.size,
+                            path: file.relativePath, key: remote.key(for: file.relativePath), size: file.stat.size,
                             reason: reason))
+                case .download(let object, let path, let reason):
+                    observer.handle(.wouldDownload(key: object.key, path: path, size: object.size, reason: reason))
                 case .delete(let key):
                     observer.handle(.wouldDelete(key: key))
-                case .skip, .refreshIndexRecord:
+                case .removeLocal(let file):
+                    observer.handle(.wouldRemove(path: file.relativePath))
+                case .skip, .refreshIndexRecord, .makeDirectory:
                     break
                 case .problem(let problem):
                     if announce(problem) { failures.append(.init(path: problem.path, error: problem.reason)) }
@@ -97,10 +127,10 @@ extension SyncRunner {
         } catch {
             throw Self.runError(error)
         }
-        var report = RunReport(job: nil, status: failures.isEmpty ? .completed : .failed)
+        var report = RunReport(job: nil, status: failures.isEmpty ? .completed : .failed, direction: direction)
         report.dryRun = true
         report.describePlan(
-            source: walker.root, destination: destination, uploads: summary.uploads, bytes: summary.uploadBytes,
+            local: walker.root, remote: remote, transfers: summary.transfers, bytes: summary.transferBytes,
             deletes: summary.deletes, skips: summary.skips, warnings: summary.warnings)
         report.failedFiles = failures.count
         report.failures = Array(failures.prefix(50))
@@ -108,7 +138,7 @@ extension SyncRunner {
         report.exitCode = failures.isEmpty ? 0 : 1
         if let maxDelete = options.maxDelete, summary.deletes > maxDelete {
             report.error =
-                "would delete \(summary.deletes) objects, more than the limit of \(maxDelete): the real run would refuse"
+                "would delete \(summary.deletes) \(direction == .push ? "objects" : "local files"), more than the limit of \(maxDelete): the real run would refuse"
         }
         return report
     }

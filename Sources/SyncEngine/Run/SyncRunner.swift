@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import S3Client
 
-/// Runs pushes and resumes: plans into the job store, executes, checkpoints, reports.
+/// Runs pushes, pulls and resumes: plans into the job store, executes, checkpoints, reports.
 ///
 /// ```swift
 /// let runner = SyncRunner(client: s3, store: store, observer: reporter)
@@ -39,21 +39,40 @@ public struct SyncRunner: Sendable {
     /// destination instead of starting them over.
     /// - Throws: ``SyncError`` for usage, configuration, access and lock errors, and when interrupted.
     public func push(source: String, destination: S3Location, options: SyncOptions) async throws -> RunReport {
+        try await start(.push, local: source, remote: destination, options: options)
+    }
+
+    /// Pulls `source` into the directory `destination` (created if missing): plans the
+    /// difference, downloads, removes local files whose objects are gone (with `--delete`).
+    /// Continues the downloads of an earlier, unfinished pull of the same prefix into the same
+    /// directory from the ranges already written.
+    /// - Throws: ``SyncError`` for usage, configuration, access and lock errors, and when interrupted.
+    public func pull(source: S3Location, destination: String, options: SyncOptions) async throws -> RunReport {
+        try await start(.pull, local: destination, remote: source, options: options)
+    }
+
+    /// Plans and runs a new job; an earlier unfinished job of the same direction, directory and
+    /// prefix is superseded (what it stored is taken over).
+    func start(_ direction: JobRecord.Direction, local: String, remote: S3Location, options: SyncOptions)
+        async throws -> RunReport
+    {
         let started = Date()
-        let sourceRoot = try Self.absolutePath(source)
-        let walker = try LocalWalker(
-            root: sourceRoot, followSymlinks: options.followSymlinks, filter: PathFilter(options.filters))
+        let localRoot = try Self.absolutePath(local)
+        if direction == .pull && !options.dryRun { _ = try DownloadRoot(path: localRoot) }
+        let walker = try Self.walker(direction, root: localRoot, options: options)
         try await checkCredentials()
         if options.dryRun {
-            return try await dryRun(walker: walker, destination: destination, options: options, started: started)
+            return try await dryRun(
+                direction, walker: walker, remote: remote, options: options, started: started)
         }
         let lock = try JobLock(
             directory: lockDirectory,
-            identity: Self.identity(endpoint: endpoint, location: destination, source: sourceRoot),
-            description: "\(sourceRoot) → \(destination)")
+            identity: Self.identity(endpoint: endpoint, location: remote, source: localRoot),
+            description: direction == .push ? "\(localRoot) → \(remote)" : "\(remote) → \(localRoot)")
         defer { withExtendedLifetime(lock) {} }
 
-        let earlier = try await store.unfinishedJobs(source: sourceRoot, endpoint: endpoint, location: destination)
+        let earlier = try await store.unfinishedJobs(
+            source: localRoot, endpoint: endpoint, location: remote, direction: direction)
         for var job in earlier {
             job.state = .superseded
             job.updatedAt = Date().timeIntervalSince1970
@@ -62,8 +81,8 @@ public struct SyncRunner: Sendable {
         let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
         var job = try await store.createJob(
             JobRecord(
-                source: sourceRoot, endpoint: endpoint, bucket: destination.bucket, prefix: destination.prefix,
-                options: optionsJSON, state: .planning, now: started.timeIntervalSince1970))
+                source: localRoot, endpoint: endpoint, bucket: remote.bucket, prefix: remote.prefix,
+                options: optionsJSON, state: .planning, now: started.timeIntervalSince1970, direction: direction))
         do {
             try await plan(job: &job, walker: walker, options: options, progress: progress)
         } catch {
@@ -72,6 +91,16 @@ public struct SyncRunner: Sendable {
         return try await execute(
             job: job, options: options, progress: progress, started: started,
             supersededJobs: Set(earlier.compactMap(\.id)))
+    }
+
+    /// The walk of the local directory: a push follows symbolic links unless told not to; a pull
+    /// never does (it never writes through one either).
+    static func walker(_ direction: JobRecord.Direction, root: String, options: SyncOptions) throws(SyncError)
+        -> LocalWalker
+    {
+        try LocalWalker(
+            root: root, followSymlinks: direction == .push && options.followSymlinks,
+            filter: PathFilter(options.filters))
     }
 
     /// Continues an interrupted or failed job without planning it again (a job killed while
@@ -90,15 +119,15 @@ public struct SyncRunner: Sendable {
         var job = resumable.job
         guard job.endpoint == endpoint else {
             throw SyncError(
-                .usage, "job \(id) pushed to the endpoint \(job.endpoint), not \(endpoint)",
+                .usage, "job \(id) ran against the endpoint \(job.endpoint), not \(endpoint)",
                 subject: .jobEndpoint(job.endpoint))
         }
         if job.state.isFinished {
             observer.handle(
                 .notice(
-                    "job \(id) has already \(job.state == .completed ? "completed" : "been superseded by a later push"); nothing to resume"
+                    "job \(id) has already \(job.state == .completed ? "completed" : "been superseded by a later \(job.direction.rawValue)"); nothing to resume"
                 ))
-            var report = RunReport(job: id, status: .completed)
+            var report = RunReport(job: id, status: .completed, direction: job.direction)
             report.elapsedSeconds = Date().timeIntervalSince(started)
             return report
         }
@@ -106,15 +135,15 @@ public struct SyncRunner: Sendable {
         let lock = try JobLock(
             directory: lockDirectory,
             identity: Self.identity(endpoint: endpoint, location: job.destination, source: job.source),
-            description: "\(job.source) → \(job.destination)")
+            description: job.direction == .push
+                ? "\(job.source) → \(job.destination)" : "\(job.destination) → \(job.source)")
         defer { withExtendedLifetime(lock) {} }
         try await checkCredentials()
         if job.state == .planning {
             observer.handle(.notice("job \(id) was interrupted while planning; planning it again"))
             do {
                 try await store.removeTasks(jobID: id)
-                let walker = try LocalWalker(
-                    root: job.source, followSymlinks: options.followSymlinks, filter: PathFilter(options.filters))
+                let walker = try Self.walker(job.direction, root: job.source, options: options)
                 try await plan(job: &job, walker: walker, options: options, progress: progress)
             } catch {
                 return try await stopEarly(job: job, error: error, progress: progress, started: started)

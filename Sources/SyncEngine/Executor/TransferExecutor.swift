@@ -2,23 +2,22 @@ import Foundation
 import Logging
 import S3Client
 
-/// Runs a job's pending uploads through the shared request budget: a bounded task group over
-/// files, each file a single PUT or a multipart upload whose parts share the same budget.
-struct UploadExecutor: Sendable {
-    let uploader: FileUploader
+/// Runs a job's pending transfers through the shared request budget: a bounded task group over
+/// files, each file one request or a multipart transfer whose parts share the same budget.
+struct TransferExecutor: Sendable {
+    let transfer: any FileTransfer
     let store: JobStore
     let recorder: CompletionRecorder
-    let sourceRoot: String
+    let options: SyncOptions
+    let progress: TransferProgress
     let observer: any SyncObserver
+    let logger: Logger
 
-    var options: SyncOptions { uploader.options }
-    var progress: TransferProgress { uploader.progress }
-
-    /// Uploads every pending file of the job; files that keep changing are retried and finally
-    /// marked `changed`.
+    /// Transfers every pending file of the job; files that keep changing are retried and finally
+    /// marked `changed`. Files in `resumableKeys` (an earlier run started them) come first, so
+    /// what it stored is reused before anything expires.
     func run(jobID: Int64, resumableKeys: Set<String>) async throws {
         var changed: [TaskRecord] = []
-        // Uploads an earlier run had started come first, so their parts are reused.
         if !resumableKeys.isEmpty {
             changed += try await runPending(jobID: jobID, only: { resumableKeys.contains($0.key) })
             // Their outcomes are committed before the second pass reads what is still pending.
@@ -35,18 +34,18 @@ struct UploadExecutor: Sendable {
         for var task in changed {
             task.state = .changed
             progress.update { $0.changedFiles += 1 }
-            observer.handle(.failed(path: task.path, reason: task.error ?? "changed while uploading"))
+            observer.handle(.failed(path: task.path, reason: task.error ?? "changed while it was copied"))
             try await recorder.add(task: task, record: nil)
         }
         try await recorder.flush()
     }
 
-    /// Pages through pending upload tasks; returns those whose file changed while uploading.
+    /// Pages through pending tasks; returns those whose source changed while it was copied.
     func runPending(jobID: Int64, only include: @Sendable (TaskRecord) -> Bool) async throws -> [TaskRecord] {
         var changed: [TaskRecord] = []
         var lastID: Int64 = 0
         while true {
-            let page = try await store.pendingTasks(jobID: jobID, kind: .upload, after: lastID, limit: 1000)
+            let page = try await store.pendingTasks(jobID: jobID, kind: transfer.kind, after: lastID, limit: 1000)
             guard let last = page.last?.id else { break }
             lastID = last
             changed += try await runBatch(page.filter(include))
@@ -54,7 +53,7 @@ struct UploadExecutor: Sendable {
         return changed
     }
 
-    /// Uploads a batch with at most `concurrency` files in flight.
+    /// Transfers a batch with at most `concurrency` files in flight.
     func runBatch(_ tasks: [TaskRecord]) async throws -> [TaskRecord] {
         guard !tasks.isEmpty else { return [] }
         let window = max(1, options.concurrency)
@@ -76,31 +75,30 @@ struct UploadExecutor: Sendable {
         }
     }
 
-    /// Uploads one file and records the outcome; returns the task when it must be tried again.
+    /// Transfers one file and records the outcome; returns the task when it must be tried again.
     func process(_ task: TaskRecord) async throws -> TaskRecord? {
         var task = task
         task.attempts += 1
-        let path = sourceRoot == "/" ? "/" + task.path : sourceRoot + "/" + task.path
-        let outcome = try await uploader.upload(task, absolutePath: path)
+        let outcome = try await transfer.transfer(task)
         switch outcome {
-        case .uploaded(let record):
+        case .done(let record):
             task.state = .done
             task.error = nil
             task.size = record.size
             task.mtimeNanoseconds = record.mtimeNanoseconds
             task.inode = record.inode
             progress.update {
-                $0.uploadedFiles += 1
-                $0.uploadedBytes += record.size
+                $0.transferredFiles += 1
+                $0.transferredBytes += record.size
             }
-            observer.handle(.uploaded(path: task.path, key: task.key, size: record.size))
+            observer.handle(transfer.finished(task, size: record.size))
             try await recorder.add(task: task, record: record)
             return nil
-        case .vanished:
+        case .vanished(let message):
             task.state = .vanished
-            task.error = "the file disappeared before it could be uploaded"
+            task.error = message
             progress.update { $0.vanishedFiles += 1 }
-            observer.handle(.warning(path: task.path, reason: "disappeared before it could be uploaded; skipped"))
+            observer.handle(.warning(path: task.path, reason: message + "; skipped"))
             try await recorder.add(task: task, record: nil)
             return nil
         case .failed(let message):
@@ -112,7 +110,7 @@ struct UploadExecutor: Sendable {
             return nil
         case .changed(let message):
             task.error = message
-            uploader.logger.info("file changed while uploading; will retry", metadata: ["path": "\(task.path)"])
+            logger.info("changed while it was copied; will retry", metadata: ["path": "\(task.path)"])
             return task
         }
     }
