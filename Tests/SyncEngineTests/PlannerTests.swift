@@ -30,14 +30,19 @@ import Testing
 
     func plan(
         _ root: String, remote keys: [String], options: SyncOptions = SyncOptions(), prefix: String = "p/",
-        store: JobStore? = nil, contentMatches: Bool? = nil
+        store: JobStore? = nil, contentMatches: Bool? = nil, direction: JobRecord.Direction = .push,
+        lastModified: Double = 4e9
     ) async throws -> [PlanItem] {
         let location = S3Location(bucket: "b", prefix: prefix)
         let sorted = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        let listing = Listing(objects: sorted.map { ObjectSummary(key: $0, size: 1, eTag: "e", lastModified: 4e9) })
+        let listing = Listing(
+            objects: sorted.map { ObjectSummary(key: $0, size: 1, eTag: "e", lastModified: lastModified) })
+        let rule: any PlanRule =
+            direction == .push
+            ? PushRule(location: location, options: options) : PullRule(location: location, options: options)
         var items: [PlanItem] = []
-        _ = try await Planner(location: location, endpoint: "e", options: options).plan(
-            local: try LocalWalker(root: root), remote: listing, store: store,
+        _ = try await Planner(location: location, endpoint: "e", options: options, rule: rule).plan(
+            local: try LocalWalker(root: root, followSymlinks: direction == .push), remote: listing, store: store,
             contentMatches: { _, _, _ in contentMatches }, emit: { items.append($0) })
         return items
     }
@@ -65,6 +70,9 @@ import Testing
             switch item {
             case .skip(let file): return "\(file.relativePath): skip"
             case .upload(let file, let reason): return "\(file.relativePath): upload \(reason)"
+            case .download(_, let path, let reason): return "\(path): download \(reason)"
+            case .removeLocal(let file): return "\(file.relativePath): remove"
+            case .makeDirectory(let path): return "\(path)/: mkdir"
             case .refreshIndexRecord(let record):
                 let path = String(record.key.dropFirst(2))
                 let current = stats[path].map { record == records([path: $0])[path] } == true
@@ -116,6 +124,43 @@ import Testing
             outcomes(different, stats: stats) == [
                 "chmodded: upload content", "old: upload content", "unrecorded: upload content",
             ])
+    }
+
+    /// A pull downloads what the directory lacks, what differs in size and (without a record)
+    /// what the store dates later than the file; markers become directories; with `--delete`
+    /// files without objects go, excluded ones never.
+    @Test func pullDecidesByTheRemoteSide() async throws {
+        let root = try tree(["both", "local-only", "kept.log"])
+        defer { TestEnvironment.removeTree(root) }
+        var options = SyncOptions()
+        options.delete = true
+        options.filters = [FilterRule(.exclude, "*.log")]
+        let keys = ["p/both", "p/dir/", "p/new", "p/skipped.log"]
+        let older = try await plan(root, remote: keys, options: options, direction: .pull, lastModified: 1e9)
+        #expect(outcomes(older, stats: [:]) == ["both: skip", "dir/: mkdir", "local-only: remove", "new: download new"])
+        let newer = try await plan(root, remote: keys, options: options, direction: .pull, lastModified: 4e9)
+        #expect(outcomes(newer, stats: [:]).first == "both: download mtime")
+    }
+
+    /// Keys that are not paths under the directory are failures, never downloads.
+    @Test func pullRefusesKeysThatLeaveTheDirectory() async throws {
+        let root = try tree([])
+        defer { TestEnvironment.removeTree(root) }
+        let keys = ["p/../x", "p/a/../../x", "p/./y", "p/a//b", "p//abs", "p/ok"]
+        let items = try await plan(root, remote: keys, direction: .pull)
+        var downloads: [String] = []
+        var problems: [String] = []
+        for item in items {
+            switch item {
+            case .download(_, let path, _): downloads.append(path)
+            case .problem(let problem):
+                #expect(problem.severity == .failure)
+                problems.append(problem.path)
+            default: Issue.record("unexpected \(item)")
+            }
+        }
+        #expect(downloads == ["ok"])
+        #expect(Set(problems) == ["../x", "a/../../x", "./y", "a//b", "/abs"])
     }
 
     @Test func theKeyOrderTrapCausesNoUploadsAndNoDeletes() async throws {

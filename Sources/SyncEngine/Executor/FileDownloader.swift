@@ -129,6 +129,20 @@ struct FileDownloader: FileTransfer {
             (fd, head) = try await downloadWhole(task, version: version, to: target)
         }
         defer { close(fd) }
+        do {
+            return try place(fd, task: task, version: version, head: head, partSize: partSize, target: target)
+        } catch {
+            // Complete and verified, but it cannot go in place (a directory there): nothing is left.
+            _ = try? target.directory.removeFile(target.temporaryName)
+            throw error
+        }
+    }
+
+    /// Gives the downloaded file the object's mtime, renames it over the final name and returns
+    /// its index record (with the stat it has there).
+    func place(
+        _ fd: Int32, task: TaskRecord, version: Version, head: ObjectHead?, partSize: Int64, target: Target
+    ) throws -> IndexRecord {
         let mtime = Self.mtime(head?.userMetadata["mtime"]) ?? version.lastModifiedNanoseconds
         var times = [
             timespec(tv_sec: 0, tv_nsec: Self.timeOmitted),

@@ -27,7 +27,7 @@ public struct PullRule: PlanRule {
     }
 
     public func localOnly(_ file: LocalFile) -> PlanItem? {
-        options.delete ? .removeLocal(file) : nil
+        options.delete && filter.includes(file.relativePath) ? .removeLocal(file) : nil
     }
 
     public func remoteOnly(_ object: ObjectSummary, relativePath: String) -> PlanItem? {
