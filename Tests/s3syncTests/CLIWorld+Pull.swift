@@ -164,7 +164,8 @@ struct LocalDirectory: Sendable {
                     guard lstat(full, &info) == 0 else { continue }
                     whole.insert(relative)
                     guard Int(info.st_size) == want.size else {
-                        problems.append("\(relative) showed at its final name with \(info.st_size) of \(want.size) bytes")
+                        problems.append(
+                            "\(relative) showed at its final name with \(info.st_size) of \(want.size) bytes")
                         continue
                     }
                     guard let data = FileManager.default.contents(atPath: full), data.md5Hex == want.md5 else {

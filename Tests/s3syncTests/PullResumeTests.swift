@@ -141,7 +141,11 @@ import Testing
             let options = ["--part-size", "5MiB", "--multipart-threshold", "8MiB"]
             let full = try await world.pull(restored.root, options, timeout: .seconds(120))
             #expect(full.status == 1 || full.status == 2, "\(full.stderr)")
-            #expect(full.string("status") != "completed", "\(full.stdout)")
+            #expect(full.string("status") == "failed", "\(full.stdout)")
+            // The summary is a pull's, and names the job to resume.
+            #expect(full.string("direction") == "pull", "\(full.stdout)")
+            #expect(full.summary["downloaded_files"] != nil, "\(full.stdout)")
+            #expect(full.int("job") != nil, "\(full.stdout)")
             print("PullResumeTests: a full disk: exit \(full.status)\n\(full.stdout)\n\(full.stderr)")
             let torn = try restored.tornFiles(expected: expected)
             #expect(torn.isEmpty, "\(torn)")

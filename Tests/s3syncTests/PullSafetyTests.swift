@@ -130,7 +130,9 @@ import Testing
                 #expect(run.failureNames("small.bin"), "\(run.failureLines)")
                 #expect(!FileManager.default.fileExists(atPath: restored.path("small.bin")))
                 #expect(try restored.contents()["other.txt"] == expected["other.txt"])
-                #expect(try await proxy.statistics().operation("GetObject").faults(.corruptResponse) >= 2)
+                let corrupted = try await proxy.statistics().operation("GetObject").faults(.corruptResponse)
+                print("PullSafetyTests: \(corrupted) corrupted answers before small.bin failed")
+                #expect(corrupted >= 2)
 
                 // Healthy again: the job finishes.
                 try await proxy.setRules([])
