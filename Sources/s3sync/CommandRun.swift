@@ -14,7 +14,8 @@ enum CommandRun {
 
     /// Runs `prepare`'s plan and throws the process's exit code (always).
     static func run(
-        global: GlobalOptions, reporter: ProgressReporter, prepare: (JobStore) async throws -> Plan
+        global: GlobalOptions, reporter: ProgressReporter, direction: JobRecord.Direction = .push,
+        prepare: (JobStore) async throws -> Plan
     ) async throws -> Never {
         let logger = CommandLogging.bootstrap(verbose: global.verbose)
         let progress = TransferProgress()
@@ -39,7 +40,7 @@ enum CommandRun {
         } catch let code as ExitCode {
             throw code
         } catch {
-            throw Outcome.fail(error, global: global, reporter: reporter, signal: nil)
+            throw Outcome.fail(error, global: global, reporter: reporter, signal: nil, direction: direction)
         }
     }
 }

@@ -28,9 +28,12 @@ enum Outcome {
         return ExitCode(report.exitCode)
     }
 
-    /// Prints an error that ended the run and returns its exit code.
-    static func fail(_ error: any Error, global: GlobalOptions, reporter: ProgressReporter, signal: Int32?) -> ExitCode
-    {
+    /// Prints an error that ended the run and returns its exit code; the JSON names the job it
+    /// ended, when there was one, and the command's direction.
+    static func fail(
+        _ error: any Error, global: GlobalOptions, reporter: ProgressReporter, signal: Int32?,
+        direction: JobRecord.Direction = .push
+    ) -> ExitCode {
         reporter.finish(TransferProgress.Snapshot())
         let syncError = (error as? SyncError) ?? SyncError(.failed, "\(error)")
         var code: Int32
@@ -43,7 +46,9 @@ enum Outcome {
         if let signal, syncError.kind == .interrupted || syncError.kind == .failed { code = 128 + signal }
         reporter.message("s3sync: \(ErrorAdvice.message(for: syncError))")
         if global.json {
-            var report = RunReport(job: nil, status: syncError.kind == .interrupted ? .interrupted : .failed)
+            var report = RunReport(
+                job: syncError.job, status: syncError.kind == .interrupted ? .interrupted : .failed,
+                direction: syncError.direction ?? direction)
             report.error = ErrorAdvice.message(for: syncError)
             report.exitCode = code
             print(report.json)

@@ -38,7 +38,7 @@ struct PullCommand: AsyncParsableCommand {
         let options = transfer.options
         let source = self.source
         let destination = self.destination
-        try await CommandRun.run(global: global, reporter: reporter) { _ in
+        try await CommandRun.run(global: global, reporter: reporter, direction: .pull) { _ in
             let location = try S3Location(parsing: source)
             return CommandRun.Plan(
                 client: .init(

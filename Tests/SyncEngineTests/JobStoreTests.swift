@@ -109,12 +109,42 @@ import Testing
                     multipartMD5: nil, uploadedAt: 0)
             })
         let records = try await store.indexRecords(
-            endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"), after: nil)
+            endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"), root: "/r", after: nil)
         #expect(records.map(\.key) == ["p/", "p/Z", "p/a-b", "p/a/b", "p/a0", "p/ü"])
         let after = try await store.indexRecords(
-            endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"), after: "p/a/b")
+            endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"), root: "/r", after: "p/a/b")
         #expect(after.map(\.key) == ["p/a0", "p/ü"])
         #expect(try await store.integrityCheck() == "ok")
+    }
+
+    /// Each directory has its own record of a key (a restore drill into another directory does
+    /// not overwrite the pushed directory's); a record from before s3sync kept the directory
+    /// stands for any until a run records the key for its directory.
+    @Test func indexRecordsAreKeptPerDirectory() async throws {
+        let store = try JobStore.inMemory()
+        let location = S3Location(bucket: "b", prefix: "p/")
+        func record(_ key: String, root: String, eTag: String) -> IndexRecord {
+            IndexRecord(
+                endpoint: "e", bucket: "b", key: key, root: root,
+                identity: FileIdentity(size: 1, mtimeNanoseconds: 1, ctimeNanoseconds: 1, inode: 1, device: 1),
+                eTag: eTag, md5: nil, partSize: 0, multipartMD5: nil, uploadedAt: 0)
+        }
+        try await store.recordUploads([
+            record("p/legacy", root: "", eTag: "old"), record("p/shared", root: "/srv", eTag: "pushed"),
+        ])
+        try await store.recordUploads([record("p/shared", root: "/restore", eTag: "pulled")])
+        let pushed = try await store.indexRecords(endpoint: "e", location: location, root: "/srv", after: nil)
+        #expect(pushed.map(\.eTag) == ["old", "pushed"])
+        let restored = try await store.indexRecords(endpoint: "e", location: location, root: "/restore", after: nil)
+        #expect(restored.map(\.eTag) == ["old", "pulled"])
+        try await store.recordUploads([record("p/legacy", root: "/srv", eTag: "new")])
+        #expect(
+            try await store.indexRecords(endpoint: "e", location: location, root: "/restore", after: nil).count == 1)
+        try await store.removeIndexRecords(endpoint: "e", bucket: "b", keys: ["p/shared"], root: "/restore")
+        #expect(
+            try await store.indexRecords(endpoint: "e", location: location, root: "/srv", after: nil).map(\.eTag) == [
+                "new", "pushed",
+            ])
     }
 
     @Test func indexRecordsKeepTheFullStat() async throws {
@@ -127,14 +157,16 @@ import Testing
             multipartMD5: nil, uploadedAt: 0)
         try await store.recordUploads([record])
         let read = try await store.indexRecords(
-            endpoint: "e", location: S3Location(bucket: "b", prefix: ""), after: nil)
+            endpoint: "e", location: S3Location(bucket: "b", prefix: ""), root: "/r", after: nil)
         #expect(read == [record])
         #expect(read.first?.ctimeNanoseconds == identity.ctimeNanoseconds)
         #expect(read.first?.device == Int64(bitPattern: identity.device))
         try await store.removeIndexRecords(endpoint: "e", bucket: "b", keys: ["k", "missing"])
         #expect(
-            try await store.indexRecords(endpoint: "e", location: S3Location(bucket: "b", prefix: ""), after: nil)
-                .isEmpty)
+            try await store.indexRecords(
+                endpoint: "e", location: S3Location(bucket: "b", prefix: ""), root: "/r", after: nil
+            )
+            .isEmpty)
     }
 
     /// An index written before s3sync kept the ctime keeps its rows, with the ctime and the
@@ -157,7 +189,7 @@ import Testing
         }
         let store = try JobStore(writer: queue)
         let records = try await store.indexRecords(
-            endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"), after: nil)
+            endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"), root: "/r", after: nil)
         #expect(records.map(\.key) == ["p/old"])
         #expect(records.first?.ctimeNanoseconds == nil)
         #expect(records.first?.device == nil)

@@ -75,7 +75,13 @@ import Testing
             case .makeDirectory(let path): return "\(path)/: mkdir"
             case .refreshIndexRecord(let record):
                 let path = String(record.key.dropFirst(2))
-                let current = stats[path].map { record == records([path: $0])[path] } == true
+                // The record carries the file's stat now, and the directory walked.
+                let current =
+                    stats[path].map { stat in
+                        var expected = records([path: stat])[path]
+                        expected?.root = record.root
+                        return record == expected && record.root.hasPrefix("/")
+                    } == true
                 return "\(path): refresh\(current ? "" : " (stale)")"
             case .delete, .problem: return nil
             }
@@ -137,7 +143,8 @@ import Testing
         options.filters = [FilterRule(.exclude, "*.log")]
         let keys = ["p/both", "p/dir/", "p/new", "p/skipped.log"]
         let older = try await plan(root, remote: keys, options: options, direction: .pull, lastModified: 1e9)
-        #expect(outcomes(older, stats: [:]) == ["both: skip", "dir/: mkdir", "local-only: remove", "new: download new"])
+        #expect(
+            outcomes(older, stats: [:]) == ["both: skip", "dir/: mkdir", "local-only: remove", "new: download new"])
         let newer = try await plan(root, remote: keys, options: options, direction: .pull, lastModified: 4e9)
         #expect(outcomes(newer, stats: [:]).first == "both: download mtime")
     }

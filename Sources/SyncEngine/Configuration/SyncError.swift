@@ -36,6 +36,9 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     public let subject: Subject?
     /// The error from below that this one reports (an ``S3ServiceError``, an ``S3ClientError``).
     public let underlying: (any Error)?
+    /// The job the error ended, once there is one (it stays resumable).
+    public var job: Int64?
+    public var direction: JobRecord.Direction?
 
     public init(_ kind: Kind, _ message: String, subject: Subject? = nil, underlying: (any Error)? = nil) {
         self.kind = kind

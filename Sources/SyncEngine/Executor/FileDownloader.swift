@@ -157,7 +157,7 @@ struct FileDownloader: FileTransfer {
             throw LocalPathError("cannot stat \(task.path): \(String(cString: strerror(errno)))")
         }
         return IndexRecord(
-            endpoint: endpoint, bucket: location.bucket, key: task.key, identity: FileIdentity(info),
+            endpoint: endpoint, bucket: location.bucket, key: task.key, root: root.path, identity: FileIdentity(info),
             eTag: version.eTag, md5: nil, partSize: partSize, multipartMD5: nil,
             uploadedAt: Date().timeIntervalSince1970)
     }
@@ -179,7 +179,7 @@ struct FileDownloader: FileTransfer {
                         checksumMode: true, into: writer)
                 }
             } catch {
-                throw Self.failure(error, of: writer, path: target.temporaryPath)
+                throw failure(error, of: writer, path: target.temporaryPath)
             }
             guard head.objectSize == version.size else {
                 throw S3ServiceError(
@@ -220,17 +220,17 @@ struct FileDownloader: FileTransfer {
     }
 
     /// A full disk, from the `errno` of a failed write: the run stops, resumable.
-    static func diskFull(_ code: Int32?, path: String) -> DiskFullError? {
+    func diskFull(_ code: Int32?, path: String) -> DiskFullError? {
         guard let code, code == ENOSPC || code == EDQUOT else { return nil }
         return DiskFullError(
             message:
-                "the disk is full (\(String(cString: strerror(code))) writing \(path)). Nothing incomplete was put in place; free some space and run `s3sync resume` to continue"
+                "the disk holding \(root.path) is full (\(String(cString: strerror(code))), writing \(path)). Nothing incomplete was put in place; free some space and run `s3sync resume` to continue"
         )
     }
 
     /// What a failed GET into `writer` means: a full disk, a body that kept failing
     /// verification (after the client's own retries), or the client's error.
-    static func failure(_ error: any Error, of writer: BodyWriter, path: String) -> any Error {
+    func failure(_ error: any Error, of writer: BodyWriter, path: String) -> any Error {
         if let full = diskFull(writer.writeError, path: path) { return full }
         if let failure = writer.verificationFailure, (error as? S3ClientError)?.kind == .invalidResponse {
             return VerificationError(message: "the downloaded bytes failed verification: \(failure)")

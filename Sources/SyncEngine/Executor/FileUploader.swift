@@ -56,7 +56,8 @@ struct FileUploader: FileTransfer {
             }
             return .done(
                 IndexRecord(
-                    endpoint: endpoint, bucket: location.bucket, key: task.key, identity: before, eTag: result.eTag,
+                    endpoint: endpoint, bucket: location.bucket, key: task.key, root: sourceRoot, identity: before,
+                    eTag: result.eTag,
                     md5: nil,
                     partSize: result.partSize, multipartMD5: nil, uploadedAt: Date().timeIntervalSince1970,
                     completedAt: result.completedAt))

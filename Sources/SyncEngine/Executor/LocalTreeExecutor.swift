@@ -43,7 +43,7 @@ struct LocalTreeExecutor: Sendable {
                 return fail(task, "could not remove: \(error.message)")
             }
         }
-        try await store.removeIndexRecords(endpoint: endpoint, bucket: location.bucket, keys: removed)
+        try await store.removeIndexRecords(endpoint: endpoint, bucket: location.bucket, keys: removed, root: root.path)
     }
 
     private func fail(_ task: TaskRecord, _ message: String) -> (TaskRecord, String?) {

@@ -74,7 +74,7 @@ struct RangedDownloader: Sendable {
             }
             try await verify(task, version: version, layout: layout, digests: digests, fd: fd)
             guard fsync(fd) == 0 else {
-                throw FileDownloader.diskFull(errno, path: target.temporaryPath)
+                throw downloader.diskFull(errno, path: target.temporaryPath)
                     ?? LocalPathError("cannot write \(target.temporaryPath): \(String(cString: strerror(errno)))")
             }
             try await store.removePartialDownload(id: rowID)
@@ -164,7 +164,7 @@ struct RangedDownloader: Sendable {
         do {
             let allocated = posix_fallocate(fd, 0, off_t(version.size))
             if allocated == ENOSPC || allocated == EDQUOT {
-                throw FileDownloader.diskFull(allocated, path: target.temporaryPath)!
+                throw downloader.diskFull(allocated, path: target.temporaryPath)!
             }
             if allocated != 0 && ftruncate(fd, off_t(version.size)) != 0 {
                 throw LocalPathError("cannot size \(target.temporaryPath): \(String(cString: strerror(errno)))")
@@ -216,7 +216,7 @@ struct RangedDownloader: Sendable {
                                 ifMatch: version.eTag.isEmpty ? nil : version.eTag, into: writer)
                         }
                     } catch {
-                        throw FileDownloader.failure(error, of: writer, path: temporaryPath)
+                        throw downloader.failure(error, of: writer, path: temporaryPath)
                     }
                     guard head.objectSize == version.size else {
                         throw S3ServiceError(

@@ -1,13 +1,17 @@
 import GRDB
 
-/// What s3sync uploaded to a key: the file's stat at that moment and the ETag the store gave
-/// back, so a later run decides "unchanged" without reading the file or asking the store.
+/// What s3sync copied between a key and a file under a local directory (uploaded by a push,
+/// downloaded by a pull): the file's stat at that moment and the object's ETag, so a later run
+/// decides "unchanged" without reading the file or asking the store.
 public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "objectIndex"
 
     public var endpoint: String
     public var bucket: String
     public var key: String
+    /// The local directory the file is under; empty in records from before s3sync kept it, which
+    /// stand for any directory.
+    public var root: String
     public var size: Int64
     public var mtimeNanoseconds: Int64
     /// The file's status-change time; `nil` in records written before s3sync kept it.
@@ -28,12 +32,13 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
     public var completedAt: Double?
 
     public init(
-        endpoint: String, bucket: String, key: String, identity: FileIdentity, eTag: String, md5: String?,
-        partSize: Int64, multipartMD5: String?, uploadedAt: Double, completedAt: Double? = nil
+        endpoint: String, bucket: String, key: String, root: String = "", identity: FileIdentity, eTag: String,
+        md5: String?, partSize: Int64, multipartMD5: String?, uploadedAt: Double, completedAt: Double? = nil
     ) {
         self.endpoint = endpoint
         self.bucket = bucket
         self.key = key
+        self.root = root
         self.size = identity.size
         self.mtimeNanoseconds = identity.mtimeNanoseconds
         self.ctimeNanoseconds = identity.ctimeNanoseconds
@@ -48,10 +53,10 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
     }
 
     /// This record with the file's stat as it is now and the ETag the listing shows, for a file
-    /// found unchanged, so the next run compares the full stat.
+    /// found unchanged, so the next run compares the full stat. The planner sets the directory.
     public func refreshed(stat identity: FileIdentity, eTag: String) -> IndexRecord {
         IndexRecord(
-            endpoint: endpoint, bucket: bucket, key: key, identity: identity, eTag: eTag, md5: md5,
+            endpoint: endpoint, bucket: bucket, key: key, root: root, identity: identity, eTag: eTag, md5: md5,
             partSize: partSize, multipartMD5: multipartMD5, uploadedAt: uploadedAt, completedAt: completedAt)
     }
 
@@ -59,6 +64,7 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
         public static let endpoint = Column(CodingKeys.endpoint)
         public static let bucket = Column(CodingKeys.bucket)
         public static let key = Column(CodingKeys.key)
+        public static let root = Column(CodingKeys.root)
         public static let size = Column(CodingKeys.size)
         public static let mtimeNanoseconds = Column(CodingKeys.mtimeNanoseconds)
         public static let ctimeNanoseconds = Column(CodingKeys.ctimeNanoseconds)
@@ -73,7 +79,7 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
 
         /// Every column, in the order ``IndexRecord/init(row:)`` reads them.
         static let all = [
-            endpoint, bucket, key, size, mtimeNanoseconds, ctimeNanoseconds, inode, device, eTag, md5, partSize,
+            endpoint, bucket, key, root, size, mtimeNanoseconds, ctimeNanoseconds, inode, device, eTag, md5, partSize,
             multipartMD5, uploadedAt, completedAt,
         ]
     }
@@ -86,16 +92,17 @@ public struct IndexRecord: Codable, Sendable, Hashable, FetchableRecord, Persist
         endpoint = row[0]
         bucket = row[1]
         key = row[2]
-        size = row[3]
-        mtimeNanoseconds = row[4]
-        ctimeNanoseconds = row[5]
-        inode = row[6]
-        device = row[7]
-        eTag = row[8]
-        md5 = row[9]
-        partSize = row[10]
-        multipartMD5 = row[11]
-        uploadedAt = row[12]
-        completedAt = row[13]
+        root = row[3]
+        size = row[4]
+        mtimeNanoseconds = row[5]
+        ctimeNanoseconds = row[6]
+        inode = row[7]
+        device = row[8]
+        eTag = row[9]
+        md5 = row[10]
+        partSize = row[11]
+        multipartMD5 = row[12]
+        uploadedAt = row[13]
+        completedAt = row[14]
     }
 }

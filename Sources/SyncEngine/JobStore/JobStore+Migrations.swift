@@ -31,6 +31,7 @@ extension JobStore {
             try db.alter(table: "job") { t in t.add(column: "direction", .text).notNull().defaults(to: "push") }
             try db.alter(table: "task") { t in t.add(column: "eTag", .text) }
             try createDownloadTables(db)
+            try keyIndexByDirectory(db)
         }
         if let target {
             try migrator.migrate(writer, upTo: target)
@@ -136,6 +137,39 @@ extension JobStore {
             t.column("md5", .text).notNull()
             t.primaryKey(["downloadRowID", "partNumber"])
         }
+    }
+
+    /// The index gets the local directory in its key: a pull into another directory (a restore
+    /// drill) records its own copies beside the pushed directory's, instead of overwriting the
+    /// records the next push relies on. Rows from before keep an empty directory, which stands
+    /// for any, until a run records the key again.
+    static func keyIndexByDirectory(_ db: Database) throws {
+        let columns = [
+            "endpoint", "bucket", "key", "size", "mtimeNanoseconds", "inode", "eTag", "md5", "partSize",
+            "multipartMD5", "uploadedAt", "completedAt", "ctimeNanoseconds", "device",
+        ].map { "\"\($0)\"" }.joined(separator: ", ")
+        try db.create(table: "objectIndexByDirectory", options: [.withoutRowID]) { t in
+            t.column("endpoint", .text).notNull()
+            t.column("bucket", .text).notNull()
+            t.column("key", .text).notNull()
+            t.column("root", .text).notNull().defaults(to: "")
+            t.column("size", .integer).notNull()
+            t.column("mtimeNanoseconds", .integer).notNull()
+            t.column("inode", .integer).notNull()
+            t.column("eTag", .text).notNull()
+            t.column("md5", .text)
+            t.column("partSize", .integer).notNull()
+            t.column("multipartMD5", .text)
+            t.column("uploadedAt", .double).notNull()
+            t.column("completedAt", .double)
+            t.column("ctimeNanoseconds", .integer)
+            t.column("device", .integer)
+            t.primaryKey(["endpoint", "bucket", "key", "root"])
+        }
+        try db.execute(
+            sql: "INSERT INTO objectIndexByDirectory (\(columns)) SELECT \(columns) FROM objectIndex")
+        try db.drop(table: "objectIndex")
+        try db.rename(table: "objectIndexByDirectory", to: "objectIndex")
     }
 
     /// What s3sync uploaded to each key.

@@ -40,14 +40,14 @@ public final class Directory: Sendable {
     }
 
     /// Puts the file `from` in place of `to`, atomically.
-    /// - Throws: ``LocalPathError`` when `to` is a directory (the key `to` and keys under `to/`).
+    /// - Throws: ``LocalPathError`` when `to` is a directory (a key `to` beside keys under `to/`).
     func rename(_ from: String, to: String) throws(LocalPathError) {
         guard renameat(descriptor, from, descriptor, to) == 0 else {
             let code = errno
             if code == EISDIR || code == ENOTEMPTY || code == EEXIST {
                 let inside = firstEntry(of: to).map { path(of: to) + "/" + $0 } ?? path(of: to) + "/…"
                 throw LocalPathError(
-                    "\(path(of: to)) is a directory (holding \(inside)), so it cannot also be a file: the keys \(path(of: to)) and \(inside) cannot both be restored"
+                    "\(path(of: to)) is a directory (holding \(inside)), so it cannot also be a file: \(path(of: to)) and \(inside) cannot both exist"
                 )
             }
             throw LocalPathError("cannot rename into \(path(of: to)): \(String(cString: strerror(code)))")

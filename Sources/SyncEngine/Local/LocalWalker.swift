@@ -46,6 +46,13 @@ public struct LocalWalker: Sequence, IteratorProtocol {
     var pending: [Entry] = []
     var ancestors: Set<DirectoryIdentity> = []
 
+    /// A walk of a directory that does not exist yet (a pull's, before it is created): nothing.
+    public init(nothingAt root: String) {
+        self.root = root
+        self.followSymlinks = false
+        self.filter = PathFilter([])
+    }
+
     /// - Throws: ``SyncError`` (configuration) when the root is missing, not a directory or unreadable.
     public init(root: String, followSymlinks: Bool = true, filter: PathFilter = PathFilter([])) throws(SyncError) {
         var root = root

@@ -59,10 +59,16 @@ public struct Planner: Sendable {
         var summary = Summary()
         var walker = local
         var remoteIterator = remote.makeAsyncIterator()
-        var index = IndexCursor(store: store, endpoint: endpoint, location: location)
+        var index = IndexCursor(store: store, endpoint: endpoint, location: location, root: local.root)
 
         func send(_ item: PlanItem?) async throws {
-            guard let item else { return }
+            guard var item else { return }
+            if case .refreshIndexRecord(var record) = item {
+                // Brought up to date for the directory walked (a record from before s3sync kept
+                // the directory becomes this directory's).
+                record.root = local.root
+                item = .refreshIndexRecord(record)
+            }
             summary.count(item)
             try await emit(item)
         }

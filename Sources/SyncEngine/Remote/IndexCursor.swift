@@ -1,5 +1,5 @@
-/// Walks the index records under a destination in key order, a page at a time, alongside the
-/// planner's merge.
+/// Walks the index records of a directory under a destination in key order, a page at a time,
+/// alongside the planner's merge.
 struct IndexCursor {
     /// Records read per query.
     static let pageSize = 2000
@@ -7,15 +7,18 @@ struct IndexCursor {
     let store: JobStore?
     let endpoint: String
     let location: S3Location
+    /// The local directory whose records are read (with those that stand for any).
+    let root: String
     var page: [IndexRecord] = []
     var position = 0
     var exhausted = false
     var lastKey: String?
 
-    init(store: JobStore?, endpoint: String, location: S3Location) {
+    init(store: JobStore?, endpoint: String, location: S3Location, root: String) {
         self.store = store
         self.endpoint = endpoint
         self.location = location
+        self.root = root
         self.exhausted = store == nil
     }
 
@@ -25,7 +28,7 @@ struct IndexCursor {
             if position >= page.count {
                 guard !exhausted, let store else { return nil }
                 page = try await store.indexRecords(
-                    endpoint: endpoint, location: location, after: lastKey, limit: Self.pageSize)
+                    endpoint: endpoint, location: location, root: root, after: lastKey, limit: Self.pageSize)
                 position = 0
                 if page.count < Self.pageSize { exhausted = true }
                 lastKey = page.last?.key

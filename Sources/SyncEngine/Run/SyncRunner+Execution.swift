@@ -195,7 +195,10 @@ extension SyncRunner {
         if job.state != .planning { job.state = .failed }
         job.lastError = "\(mapped)"
         try? await Self.uncancellable { [job] in try await store.updateJob(job) }
-        throw mapped
+        guard var ended = mapped as? SyncError else { throw mapped }
+        ended.job = job.id
+        ended.direction = job.direction
+        throw ended
     }
 
     func report(job: JobRecord, progress: TransferProgress.Snapshot, started: Date) async throws -> RunReport {

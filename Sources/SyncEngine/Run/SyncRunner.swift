@@ -94,11 +94,13 @@ public struct SyncRunner: Sendable {
     }
 
     /// The walk of the local directory: a push follows symbolic links unless told not to; a pull
-    /// never does (it never writes through one either).
+    /// never does (it never writes through one either), and finds nothing in a directory it has
+    /// yet to create (`--dry-run`).
     static func walker(_ direction: JobRecord.Direction, root: String, options: SyncOptions) throws(SyncError)
         -> LocalWalker
     {
-        try LocalWalker(
+        if direction == .pull && access(root, F_OK) != 0 && errno == ENOENT { return LocalWalker(nothingAt: root) }
+        return try LocalWalker(
             root: root, followSymlinks: direction == .push && options.followSymlinks,
             filter: PathFilter(options.filters))
     }
