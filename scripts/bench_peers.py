@@ -2,6 +2,12 @@
 """Times s3sync against s5cmd, rclone and the AWS CLI on the same workloads, each with its
 defaults, against one `rclone serve s3` on loopback.
 
+Push workloads copy a local tree to the bucket; pull workloads copy the same trees back from the
+bucket into a fresh empty directory. The objects a pull reads are put in the bucket once, by
+`s3sync push` (untimed), and every tool pulls those same objects. rclone serve s3 gives each object
+the MD5 of its whole content as ETag, multipart upload or not, so a tool that verifies a large
+download against its ETag hashes the whole file (on S3 a multipart ETag is checked part by part).
+
 Run through scripts/bench-peers.sh, which installs the pinned peers and builds s3sync first.
 
 Each measured run is a child started through /usr/bin/time: wall time from the driver's
@@ -11,6 +17,7 @@ because a vfork'd child inherits it at exec; /usr/bin/time forks from a process 
 """
 
 import argparse
+import filecmp
 import json
 import os
 import platform
@@ -47,7 +54,16 @@ class Workload:
     noop: bool
     description: str
     repeat: int = 0  # 0: the --repeat value
-    data: str = ""  # name of the tree it pushes (workloads may share one)
+    data: str = ""  # name of the tree it pushes or pulls (workloads may share one)
+    direction: str = "push"  # or "pull": bucket -> local directory
+
+
+# Names --workloads accepts for several workloads at once.
+GROUPS = {
+    "push": ["small", "large", "noop", "many-noop"],
+    "pull": ["pull-small", "pull-large", "pull-noop"],
+}
+DEFAULT_WORKLOADS = GROUPS["push"] + GROUPS["pull"]
 
 
 def workloads(quick: bool) -> dict:
@@ -58,6 +74,12 @@ def workloads(quick: bool) -> dict:
             Workload("noop", 200, 4, 32 * KIB, True, "second push of small, nothing changed", data="small"),
             Workload("many-noop", 500, 5, KIB, True, "second push of 500 x 1 KiB in 5 dirs", data="many"),
             Workload("scale", 2500, 25, KIB, True, "no-op push of 2500 x 1 KiB in 25 dirs", data="scale"),
+            Workload("pull-small", 200, 4, 32 * KIB, False, "200 x 32 KiB in 4 dirs, pull into an empty dir",
+                     data="small", direction="pull"),
+            Workload("pull-large", 2, 1, 16 * MIB, False, "2 x 16 MiB, pull into an empty dir",
+                     data="large", direction="pull"),
+            Workload("pull-noop", 200, 4, 32 * KIB, True, "second pull of pull-small, nothing changed",
+                     data="small", direction="pull"),
         ]
     else:
         specs = [
@@ -68,6 +90,12 @@ def workloads(quick: bool) -> dict:
                 "many-noop", 20_000, 200, KIB, True, "second push of 20,000 x 1 KiB in 200 dirs", data="many"
             ),
             Workload("scale", 200_000, 2000, KIB, True, "no-op push of 200,000 x 1 KiB in 2000 dirs", data="scale"),
+            Workload("pull-small", 2000, 20, 32 * KIB, False, "2000 x 32 KiB in 20 dirs, pull into an empty dir",
+                     data="small", direction="pull"),
+            Workload("pull-large", 2, 1, 512 * MIB, False, "2 x 512 MiB, pull into an empty dir",
+                     data="large", direction="pull"),
+            Workload("pull-noop", 2000, 20, 32 * KIB, True, "second pull of pull-small, nothing changed",
+                     data="small", direction="pull"),
         ]
     return {spec.name: spec for spec in specs}
 
@@ -206,7 +234,7 @@ class Run:
     workload: str
     tool: str
     repetition: int
-    phase: str  # "timed" or "first-push"
+    phase: str  # "timed"; untimed setup: "first-push" or "first-pull" (no-op workloads), "seed" (data for pulls)
     wall: float
     cpu_user: float
     cpu_sys: float
@@ -248,32 +276,40 @@ class Bench:
         )
         return env
 
-    def command(self, tool: str, source: str, prefix: str, state: str) -> list:
+    def command(self, tool: str, local: str, prefix: str, state: str, direction: str = "push") -> list:
+        """The tool's command copying the directory `local` to s3://BUCKET/prefix (push) or back (pull)."""
         url = self.server.url
+        remote = f"s3://{BUCKET}/{prefix}"
+
+        def ends(local_end: str, remote_end: str) -> list:
+            return [local_end, remote_end] if direction == "push" else [remote_end, local_end]
+
         if tool in ("s3sync", BASELINE):
             binary = self.s3sync if tool == "s3sync" else self.baseline
-            return [binary, "push", source, f"s3://{BUCKET}/{prefix}", "--endpoint-url", url,
-                    "--state", state, "--json"]
+            return [binary, direction, *ends(local, remote), "--endpoint-url", url, "--state", state, "--json"]
         if tool == "s5cmd":
-            return [os.path.join(VENV_BIN, "s5cmd"), "--endpoint-url", url, "sync", source + "/",
-                    f"s3://{BUCKET}/{prefix}"]
+            # s5cmd reads a bucket through a wildcard: s3://B/P/* copies each key P/K to DIR/K.
+            return [os.path.join(VENV_BIN, "s5cmd"), "--endpoint-url", url, "sync",
+                    *ends(local + "/", remote if direction == "push" else remote + "*")]
         if tool == "rclone":
-            return [os.path.join(VENV_BIN, "rclone"), "sync", source, f"bench:{BUCKET}/{prefix}"]
+            return [os.path.join(VENV_BIN, "rclone"), "sync", *ends(local, f"bench:{BUCKET}/{prefix}")]
         if tool == "aws":
-            return [os.path.join(VENV_BIN, "aws"), "s3", "sync", source, f"s3://{BUCKET}/{prefix}",
-                    "--endpoint-url", url]
+            return [os.path.join(VENV_BIN, "aws"), "s3", "sync", *ends(local, remote), "--endpoint-url", url]
         raise ValueError(tool)
 
-    def run(self, workload: str, tool: str, repetition: int, phase: str, source: str, prefix: str,
-            state: str, flags: tuple = ()) -> Run:
+    def log_stem(self, workload: str, label: str, phase: str, repetition: int) -> str:
+        """Where a run's stdout (.out), stderr (.err) and /usr/bin/time output (.time) go."""
+        return os.path.join(self.work, "logs", f"{workload}-{label.replace(' ', '_')}-{phase}-{repetition}")
+
+    def run(self, workload: str, tool: str, repetition: int, phase: str, local: str, prefix: str,
+            state: str, flags: tuple = (), direction: str = "push") -> Run:
         """Times one run; `flags` are extra options, and the run is labelled with them."""
-        logs = os.path.join(self.work, "logs")
-        os.makedirs(logs, exist_ok=True)
+        os.makedirs(os.path.join(self.work, "logs"), exist_ok=True)
         label = " ".join((tool,) + tuple(flags))
-        stem = os.path.join(logs, f"{workload}-{label.replace(' ', '_')}-{phase}-{repetition}")
+        stem = self.log_stem(workload, label, phase, repetition)
         timing = stem + ".time"
         command = ["/usr/bin/time", "-o", timing, "-f", "%e %U %S %M"]
-        command += self.command(tool, source, prefix, state) + list(flags)
+        command += self.command(tool, local, prefix, state, direction) + list(flags)
         with open(stem + ".out", "wb") as out, open(stem + ".err", "wb") as err:
             start = time.monotonic()
             process = subprocess.Popen(
@@ -302,26 +338,28 @@ class Bench:
             run.note = f"exit {run.exit_code}; see {stem}.err"
         return run
 
-    def check_noop(self, run: Run, tool: str, stem_out: str) -> None:
-        """A no-op run must not upload: s3sync says so in its JSON; s5cmd and aws print a line per copy."""
+    def check_noop(self, run: Run, tool: str, stem_out: str, direction: str = "push") -> None:
+        """A no-op run must not copy: s3sync says so in its JSON; s5cmd and aws print a line per copy."""
         try:
             with open(stem_out, "rb") as handle:
                 output = handle.read().decode("utf-8", "replace")
         except OSError:
             return
+        verb = "uploaded" if direction == "push" else "downloaded"
         if tool in ("s3sync", BASELINE):
             try:
                 summary = json.loads(output[output.index("{"):])
-                if summary.get("uploaded_files", 0) != 0:
+                if summary.get(f"{verb}_files", 0) != 0:
                     run.ok = False
-                    run.note = f"uploaded {summary['uploaded_files']} files on a no-op push"
+                    run.note = f"{verb} {summary[f'{verb}_files']} files on a no-op {direction}"
             except (ValueError, IndexError):
                 run.note = "no JSON summary"
         elif tool in ("s5cmd", "aws"):
-            copies = [line for line in output.splitlines() if line.startswith(("cp ", "upload:"))]
+            aws_line = "upload:" if direction == "push" else "download:"
+            copies = [line for line in output.splitlines() if line.startswith(("cp ", aws_line))]
             if copies:
                 run.ok = False
-                run.note = f"copied {len(copies)} files on a no-op push"
+                run.note = f"copied {len(copies)} files on a no-op {direction}"
 
     def verify(self, run: Run, prefix: str, files: int, size: int) -> None:
         objects, total = self.server.count(prefix)
@@ -329,6 +367,23 @@ class Bench:
             run.ok = False
             run.note = (run.note + "; " if run.note else "") + (
                 f"bucket has {objects} objects / {total} bytes under {prefix}, expected {files} / {files * size}")
+
+    def verify_tree(self, run: Run, tree: str, directory: str) -> None:
+        """After a pull, `directory` holds exactly the files of `tree`, byte for byte, and nothing else."""
+        expected, found = relative_files(tree), relative_files(directory)
+        problem = ""
+        if found != expected:
+            missing, extra = sorted(expected - found), sorted(found - expected)
+            problem = f"{len(missing)} files missing, {len(extra)} unexpected under {directory}" + "".join(
+                f" (e.g. {kind} {names[0]})" for kind, names in (("missing", missing), ("unexpected", extra)) if names)
+        else:
+            differ = [name for name in sorted(expected) if not filecmp.cmp(
+                os.path.join(tree, name), os.path.join(directory, name), shallow=False)]
+            if differ:
+                problem = f"{len(differ)} files differ from the source (e.g. {differ[0]})"
+        if problem:
+            run.ok = False
+            run.note = (run.note + "; " if run.note else "") + problem
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,6 +395,14 @@ def kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def relative_files(root: str) -> set:
+    """Paths of every file under root (hidden ones too), relative to it."""
+    return {
+        os.path.relpath(os.path.join(directory, name), root)
+        for directory, _, names in os.walk(root) for name in names
+    }
 
 
 def rotate(items: list, by: int) -> list:
@@ -357,40 +420,81 @@ def describe(run: Run) -> str:
             f"{run.rss_mb:7.1f} MB  {status}")
 
 
-def run_first_push(bench: Bench, spec: Workload, source: str, tools: list, repeat: int) -> None:
+def seed_prefix(spec: Workload) -> str:
+    """Where the objects a pull workload reads are: its tree, put in the bucket once."""
+    return f"pull/{spec.data}/"
+
+
+def seed(bench: Bench, spec: Workload, tree: str) -> None:
+    """Puts the tree a pull workload reads in the bucket, with s3sync push (untimed); every tool pulls these objects."""
+    state = os.path.join(bench.work, "state", f"seed-{spec.data}", "state.db")
+    os.makedirs(os.path.dirname(state), exist_ok=True)
+    run = bench.run(spec.name, "s3sync", 0, "seed", tree, seed_prefix(spec), state)
+    if run.ok:
+        bench.verify(run, seed_prefix(spec), spec.files, spec.file_size)
+    bench.runs.append(run)
+    log(describe(run))
+    if not run.ok:
+        raise SystemExit(f"could not put {tree} in the bucket for {spec.name}: {run.note}")
+
+
+def destination(bench: Bench, spec: Workload, name: str) -> str:
+    """What a run of the workload writes to: a prefix of its own for a push, a new empty directory for a pull."""
+    if spec.direction == "push":
+        return f"{spec.name}/{name}/"
+    directory = os.path.join(bench.work, "pulled", spec.name, name)
+    os.makedirs(directory)
+    return directory
+
+
+def transfer(bench: Bench, spec: Workload, tool: str, repetition: int, phase: str, tree: str, target: str,
+             state: str) -> Run:
+    """Runs one push of `tree` to the prefix `target`, or one pull of the tree's objects into the
+    directory `target`, checks the result (and that a timed no-op copied nothing), and records it."""
+    if spec.direction == "push":
+        run = bench.run(spec.name, tool, repetition, phase, tree, target, state)
+        if run.ok:
+            bench.verify(run, target, spec.files, spec.file_size)
+    else:
+        os.sync()  # dirty pages of earlier runs are not written back during this one
+        run = bench.run(spec.name, tool, repetition, phase, target, seed_prefix(spec), state, direction="pull")
+        if run.ok:
+            bench.verify_tree(run, tree, target)
+    if spec.noop and phase == "timed":
+        bench.check_noop(run, tool, bench.log_stem(spec.name, tool, phase, repetition) + ".out", spec.direction)
+    bench.runs.append(run)
+    log(describe(run))
+    return run
+
+
+def run_first(bench: Bench, spec: Workload, tree: str, tools: list, repeat: int) -> None:
+    """Each timed run starts from nothing: a new prefix (push) or a new empty directory (pull), a new state."""
     for repetition in range(repeat):
         for tool in rotate(tools, repetition):
-            prefix = f"{spec.name}/r{repetition}-{tool}/"
+            target = destination(bench, spec, f"r{repetition}-{tool}")
             state_dir = tempfile.mkdtemp(prefix=f"state-{tool}-", dir=bench.work)
-            run = bench.run(spec.name, tool, repetition, "timed", source, prefix, os.path.join(state_dir, "state.db"))
-            if run.ok:
-                bench.verify(run, prefix, spec.files, spec.file_size)
-            bench.runs.append(run)
-            log(describe(run))
+            transfer(bench, spec, tool, repetition, "timed", tree, target, os.path.join(state_dir, "state.db"))
             shutil.rmtree(state_dir, ignore_errors=True)
-            if spec.file_size * spec.files >= 256 * MIB:
-                bench.server.delete(prefix)
+            if spec.direction == "pull":
+                shutil.rmtree(target, ignore_errors=True)
+            elif spec.file_size * spec.files >= 256 * MIB:
+                bench.server.delete(target)
 
 
-def run_noop(bench: Bench, spec: Workload, source: str, tools: list, repeat: int) -> None:
-    states = {}
+def run_noop(bench: Bench, spec: Workload, tree: str, tools: list, repeat: int) -> None:
+    """One untimed first copy per tool, then timed copies of the same, unchanged, data to the same place."""
+    states, targets = {}, {}
     for tool in tools:
-        prefix = f"{spec.name}/{tool}/"
+        targets[tool] = destination(bench, spec, tool)
         states[tool] = os.path.join(bench.work, "state", f"{spec.name}-{tool}", "state.db")
         os.makedirs(os.path.dirname(states[tool]), exist_ok=True)
-        run = bench.run(spec.name, tool, 0, "first-push", source, prefix, states[tool])
-        if run.ok:
-            bench.verify(run, prefix, spec.files, spec.file_size)
-        bench.runs.append(run)
-        log(describe(run))
+        transfer(bench, spec, tool, 0, f"first-{spec.direction}", tree, targets[tool], states[tool])
     for repetition in range(repeat):
         for tool in rotate(tools, repetition):
-            prefix = f"{spec.name}/{tool}/"
-            run = bench.run(spec.name, tool, repetition, "timed", source, prefix, states[tool])
-            bench.check_noop(run, tool, os.path.join(
-                bench.work, "logs", f"{spec.name}-{tool}-timed-{repetition}.out"))
-            bench.runs.append(run)
-            log(describe(run))
+            transfer(bench, spec, tool, repetition, "timed", tree, targets[tool], states[tool])
+    if spec.direction == "pull":
+        for target in targets.values():
+            shutil.rmtree(target, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,7 +557,7 @@ def growth(rows: list, small: str, large: str) -> list:
     return result
 
 
-def markdown(rows: list, machine: dict, specs: dict, repeat: int, scale_repeat: int, first_pushes: list,
+def markdown(rows: list, machine: dict, specs: dict, repeat: int, scale_repeat: int, setup_runs: list,
              growth_rows: list) -> str:
     lines = [
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
@@ -495,12 +599,14 @@ def markdown(rows: list, machine: dict, specs: dict, repeat: int, scale_repeat: 
                  "naming that peer; below 1 means s3sync is better.")
     for name, spec in specs.items():
         lines.append(f"- {name}: {spec.description}")
-    if first_pushes:
-        lines += ["", "First pushes before the no-op runs (one run each, untimed setup):", "",
-                  "| workload | tool | wall s | CPU s | peak RSS MB |", "|---|---|---:|---:|---:|"]
-        for run in first_pushes:
+    if setup_runs:
+        lines += ["", "Untimed setup, one run each: first-push / first-pull before the no-op runs; seed: the "
+                  "s3sync push that puts a pull workload's tree in the bucket:", "",
+                  "| workload | phase | tool | wall s | CPU s | peak RSS MB |", "|---|---|---|---:|---:|---:|"]
+        for run in setup_runs:
             status = "" if run.ok else f" FAILED: {run.note}"
-            lines.append(f"| {run.workload} | {run.tool}{status} | {run.wall:.2f} | {run.cpu:.2f} | {run.rss_mb:.0f} |")
+            lines.append(f"| {run.workload} | {run.phase} | {run.tool}{status} | {run.wall:.2f} | {run.cpu:.2f} | "
+                         f"{run.rss_mb:.0f} |")
     if growth_rows:
         factor = specs["scale"].files / specs["many-noop"].files
         lines += ["", f"Growth of a no-op push from many-noop to scale (x{factor:g} files):", "",
@@ -517,8 +623,10 @@ def markdown(rows: list, machine: dict, specs: dict, repeat: int, scale_repeat: 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workloads", default="small,large,noop,many-noop",
-                        help="comma-separated: small,large,noop,many-noop,scale or 'all' (default: all but scale)")
+    parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
+                        help="comma-separated workloads (small,large,noop,many-noop,scale,pull-small,pull-large,"
+                        "pull-noop), groups ('push': small,large,noop,many-noop; 'pull': pull-small,pull-large,"
+                        "pull-noop) or 'all' (default: %(default)s)")
     parser.add_argument("--repeat", type=int, default=None, help="timed runs per tool and workload (default 3, --quick 1)")
     parser.add_argument("--scale-repeat", type=int, default=1, help="timed runs per tool for scale (default 1)")
     parser.add_argument("--quick", action="store_true", help="scaled-down sizes, for a smoke test in a few minutes")
@@ -533,10 +641,13 @@ def main() -> int:
     args = parser.parse_args()
 
     specs = workloads(args.quick)
-    names = list(specs) if args.workloads == "all" else [name.strip() for name in args.workloads.split(",") if name]
-    for name in names:
-        if name not in specs:
-            parser.error(f"unknown workload {name!r}; choose from {', '.join(specs)}")
+    names = []
+    for item in (item.strip() for item in args.workloads.split(",")):
+        for name in list(specs) if item == "all" else GROUPS.get(item, [item] if item else []):
+            if name not in specs:
+                parser.error(f"unknown workload {name!r}; choose from {', '.join(specs)}, {', '.join(GROUPS)} or all")
+            if name not in names:
+                names.append(name)
     tools = [tool.strip() for tool in args.tools.split(",") if tool]
     for tool in tools:
         if tool not in TOOLS:
@@ -560,33 +671,39 @@ def main() -> int:
         log(f"rclone serve s3 at {server.url}")
         bench = Bench(server=server, work=work, s3sync=args.s3sync, timeout=args.timeout, baseline=args.baseline)
         open(os.path.join(work, "rclone-client.conf"), "w").close()  # empty: the remote comes from the environment
-        trees = {}
+        trees, seeded = {}, set()
+        bench_started = time.monotonic()
         for name in names:
             spec = specs[name]
+            started = time.monotonic()
             if spec.data not in trees:
                 path = os.path.join(work, "data", spec.data)
                 log(f"== generating {spec.data}: {spec.files} x {spec.file_size} bytes in {spec.directories} dirs")
-                started = time.monotonic()
                 generate_tree(path, spec.files, spec.directories, spec.file_size)
                 log(f"   {time.monotonic() - started:.1f} s")
                 trees[spec.data] = path
+            if spec.direction == "pull" and spec.data not in seeded:
+                log(f"== putting {spec.data} in the bucket under {seed_prefix(spec)} for the pulls")
+                seed(bench, spec, trees[spec.data])
+                seeded.add(spec.data)
             runs = args.scale_repeat if name == "scale" else repeat
             log(f"== {name}: {spec.description}, {runs} timed run(s) per tool")
-            if spec.noop:
-                run_noop(bench, spec, trees[spec.data], tools, runs)
-            else:
-                run_first_push(bench, spec, trees[spec.data], tools, runs)
-            # The big trees are not needed again.
+            (run_noop if spec.noop else run_first)(bench, spec, trees[spec.data], tools, runs)
+            log(f"   {name}: {time.monotonic() - started:.0f} s")
+            # The big trees (and their objects for the pulls) are not needed again.
             if spec.data in ("large", "scale") and not any(
                 specs[later].data == spec.data for later in names[names.index(name) + 1 :]
             ):
                 shutil.rmtree(trees.pop(spec.data), ignore_errors=True)
+                if spec.data in seeded:
+                    server.delete(seed_prefix(spec))
+        log(f"== all workloads: {time.monotonic() - bench_started:.0f} s")
 
         rows = summarize(bench.runs, names, tools)
         growth_rows = growth(rows, "many-noop", "scale") if "scale" in names else []
-        first_pushes = [run for run in bench.runs if run.phase == "first-push"]
+        setup_runs = [run for run in bench.runs if run.phase != "timed"]
         report = markdown(rows, machine, {name: specs[name] for name in names}, repeat, args.scale_repeat,
-                          first_pushes, growth_rows)
+                          setup_runs, growth_rows)
         print(report)
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as handle:

@@ -141,7 +141,7 @@ final class ProgressReporter: SyncObserver {
         let total = max(progress.plannedFiles, doneFiles)
         let fraction =
             progress.plannedBytes > 0
-            ? min(1, Double(progress.transferredBytes) / Double(progress.plannedBytes))
+            ? min(1, Double(progress.bytesDone) / Double(progress.plannedBytes))
             : (total > 0 ? Double(doneFiles) / Double(total) : 0)
         let width = 24
         let filled = Int(fraction * Double(width))
@@ -149,13 +149,13 @@ final class ProgressReporter: SyncObserver {
             String(repeating: "=", count: filled) + (filled < width ? ">" : "")
             + String(repeating: " ", count: max(0, width - filled - 1))
         var line =
-            "[\(barText)] \(doneFiles)/\(total) files  \(ByteCount.format(progress.transferredBytes))/\(ByteCount.format(progress.plannedBytes))"
+            "[\(barText)] \(doneFiles)/\(total) files  \(ByteCount.format(progress.bytesDone))/\(ByteCount.format(progress.plannedBytes))"
         line += "  \(ByteCount.format(Int64(rate)))/s"
-        if rate > 0 && progress.plannedBytes > progress.transferredBytes {
-            line += "  ETA " + Self.duration(Double(progress.plannedBytes - progress.transferredBytes) / rate)
+        if rate > 0 && progress.plannedBytes > progress.bytesDone {
+            line += "  ETA " + Self.duration(Double(progress.plannedBytes - progress.bytesDone) / rate)
         }
         if progress.failedFiles > 0 { line += "  \(progress.failedFiles) failed" }
-        if progress.phase != "uploading" { line += "  (\(progress.phase))" }
+        if progress.phase != "uploading" && progress.phase != "downloading" { line += "  (\(progress.phase))" }
         return line
     }
 
@@ -163,7 +163,7 @@ final class ProgressReporter: SyncObserver {
         let doneFiles =
             progress.transferredFiles + progress.failedFiles + progress.changedFiles + progress.vanishedFiles
         var line = "\(Self.timestamp()) progress: \(progress.phase), \(doneFiles)/\(progress.plannedFiles) files, "
-        line += "\(ByteCount.format(progress.transferredBytes))/\(ByteCount.format(progress.plannedBytes)), "
+        line += "\(ByteCount.format(progress.bytesDone))/\(ByteCount.format(progress.plannedBytes)), "
         line +=
             "\(ByteCount.format(Int64(rate)))/s, \(progress.failedFiles) failed, elapsed \(Self.duration(now - started))"
         return line

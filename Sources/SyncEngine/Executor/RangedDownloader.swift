@@ -58,9 +58,14 @@ struct RangedDownloader: Sendable {
                 downloader.progress.update { $0.resumedBytes += resumed }
             }
             let missing = (1...layout.plan.partCount).filter { done[$0] == nil }
+            // A single-part ETag is the whole file's MD5, hashed in order as the ranges land.
+            var sequential =
+                FileDownloader.md5(fromETag: version.eTag) == nil
+                ? nil : SequentialDigest(plan: layout.plan, ready: done.keys)
             var (digests, head) = try await fetch(
                 missing, of: task, version: version, layout: layout, fd: fd, rowID: rowID,
-                temporaryPath: target.temporaryPath)
+                temporaryPath: target.temporaryPath, sequential: &sequential)
+            try await sequential?.advance(reading: fd)
             for (number, range) in done { digests[number] = range.md5 }
             if head == nil {
                 // Every range was there already: the metadata (mtime) comes from a HEAD.
@@ -72,7 +77,7 @@ struct RangedDownloader: Sendable {
                         userMetadata: $0.userMetadata, checksum: nil)
                 }
             }
-            try await verify(task, version: version, layout: layout, digests: digests, fd: fd)
+            try verify(task, version: version, layout: layout, digests: digests, wholeMD5: sequential?.value)
             guard fsync(fd) == 0 else {
                 throw downloader.diskFull(errno, path: target.temporaryPath)
                     ?? LocalPathError("cannot write \(target.temporaryPath): \(String(cString: strerror(errno)))")
@@ -191,7 +196,7 @@ struct RangedDownloader: Sendable {
     /// - Returns: each fetched range's MD5 (empty when not needed), and the head of one answer.
     func fetch(
         _ numbers: [Int], of task: TaskRecord, version: FileDownloader.Version, layout: Layout, fd: Int32,
-        rowID: Int64, temporaryPath: String
+        rowID: Int64, temporaryPath: String, sequential: inout SequentialDigest?
     ) async throws -> ([Int: String], ObjectHead?) {
         let window = max(1, min(budget.capacity, Self.rangesInFlight))
         return try await withThrowingTaskGroup(of: (Int, String, ObjectHead).self) { group in
@@ -234,18 +239,22 @@ struct RangedDownloader: Sendable {
                 digests[number] = md5
                 if head == nil { head = answer }
                 startNext()
+                sequential?.add(number)
+                try await sequential?.advance(reading: fd)
             }
             return (digests, head)
         }
     }
 
-    /// Checks the whole file against the ETag before it is put in place.
+    /// Checks the whole file against the ETag before it is put in place: `wholeMD5` for a
+    /// single-part ETag, the ranges' `digests` for a multipart one.
     /// - Throws: ``VerificationError`` when it does not match.
     func verify(
-        _ task: TaskRecord, version: FileDownloader.Version, layout: Layout, digests: [Int: String], fd: Int32
-    ) async throws {
+        _ task: TaskRecord, version: FileDownloader.Version, layout: Layout, digests: [Int: String],
+        wholeMD5: String?
+    ) throws {
         if let expected = FileDownloader.md5(fromETag: version.eTag) {
-            let md5 = try await Self.md5(of: fd, size: version.size)
+            let md5 = wholeMD5 ?? ""
             guard md5 == expected else {
                 throw VerificationError(message: "the downloaded file's MD5 is \(md5), not the ETag \(expected)")
             }
@@ -272,27 +281,6 @@ struct RangedDownloader: Sendable {
             downloader.logger.notice(
                 "not verified: the part sizes of its multipart upload are unknown", metadata: ["key": "\(task.key)"])
             return
-        }
-    }
-
-    /// The MD5 of a file's first `size` bytes, read on the blocking-I/O pool.
-    static func md5(of fd: Int32, size: Int64) async throws -> String {
-        try await NIOThreadPool.singleton.runIfActive {
-            var md5 = Insecure.MD5()
-            let chunk = 1 << 20
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
-            defer { buffer.deallocate() }
-            var position: Int64 = 0
-            while position < size {
-                let count = pread(fd, buffer.baseAddress!, Int(min(Int64(chunk), size - position)), off_t(position))
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else {
-                    throw LocalPathError("cannot read back the download: \(String(cString: strerror(errno)))")
-                }
-                md5.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-                position += Int64(count)
-            }
-            return Hex.encode(md5.finalize())
         }
     }
 }

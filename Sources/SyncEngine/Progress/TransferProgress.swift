@@ -26,6 +26,13 @@ public final class TransferProgress: Sendable {
         public var phase = "planning"
 
         public init() {}
+
+        /// The bytes of the plan that are done, counting files still in flight: what completed
+        /// files hold, or what crossed the wire plus what earlier runs stored, whichever is more
+        /// (a large file's parts and ranges show as they go, not only when it completes).
+        public var bytesDone: Int64 {
+            max(transferredBytes, min(plannedBytes, sentBytes + receivedBytes + resumedBytes))
+        }
     }
 
     private let state = Mutex(Snapshot())

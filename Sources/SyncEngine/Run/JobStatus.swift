@@ -66,7 +66,20 @@ public struct JobStatus: Sendable, Codable, Hashable {
         for job in jobs {
             guard let id = job.id else { continue }
             var tasks = Tasks()
-            for count in try await store.taskCounts(jobID: id) {
+            // What is done comes from the tasks, which are recorded as they finish; the job's
+            // counters are added up only when a run ends, which a SIGKILL skips.
+            var transferred = (files: 0, bytes: Int64(0))
+            var deleted = 0
+            let counts = try await store.taskCounts(jobID: id)
+            for count in counts where count.state == .done {
+                if count.kind.transfers {
+                    transferred.files += count.count
+                    transferred.bytes += count.bytes
+                } else if count.kind.deletes {
+                    deleted += count.count
+                }
+            }
+            for count in counts {
                 switch (count.kind, count.state) {
                 case (.upload, .pending), (.download, .pending), (.directory, .pending):
                     tasks.pending += count.count
@@ -105,8 +118,8 @@ public struct JobStatus: Sendable, Codable, Hashable {
                     updatedAt: Timestamp.iso8601(secondsSince1970: Int(job.updatedAt)), runs: job.runs,
                     plannedUploads: job.plannedUploads, plannedBytes: job.plannedBytes,
                     plannedDeletes: job.plannedDeletes,
-                    skippedFiles: job.skippedFiles, uploadedFiles: job.uploadedFiles, uploadedBytes: job.uploadedBytes,
-                    deletedFiles: job.deletedFiles, tasks: tasks,
+                    skippedFiles: job.skippedFiles, uploadedFiles: transferred.files,
+                    uploadedBytes: transferred.bytes, deletedFiles: deleted, tasks: tasks,
                     failures: try await store.problemTasks(jobID: id, limit: 20).map {
                         .init(path: $0.path, error: $0.error ?? $0.state.rawValue)
                     },
