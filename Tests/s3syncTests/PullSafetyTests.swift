@@ -123,7 +123,9 @@ import Testing
             defer { TestEnvironment.removeTree(restored.root) }
             try await FaultProxy.with(upstream: world.server, rules: [always]) { proxy in
                 let s3sync = world.through(proxy)
-                let run = try await world.pull(restored.root, using: s3sync)
+                // Two attempts per request (each verification attempt's GET is retried by the
+                // client too) keep the run short.
+                let run = try await world.pull(restored.root, ["--retries", "2"], using: s3sync)
                 print("PullSafetyTests: corrupted every time: exit \(run.status)\n\(run.failureLines)\n\(run.stderr)")
                 #expect(run.status == 1, "\(run.stderr)")
                 #expect(run.int("failed_files") == 1, "\(run.stdout)")
