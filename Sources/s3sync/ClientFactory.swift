@@ -12,6 +12,8 @@ enum ClientFactory {
         var checksum: ChecksumAlgorithm = .crc32c
         var concurrency = 32
         var bandwidthLimit: Int64?
+        /// The file holding an SSE-C key.
+        var customerKeyFile: String?
     }
 
     static func make(
@@ -42,6 +44,13 @@ enum ClientFactory {
             configuration.bandwidthLimiter = ByteRateLimiter(bytesPerSecond: limit)
         }
         configuration.bodyBytesObserver = { progress.addSent($0) }
+        if let path = settings.customerKeyFile {
+            do {
+                configuration.customerKey = try CustomerKey(contentsOf: path)
+            } catch {
+                throw SyncError(.configuration, "\(error.message) (--sse-c-key-file)", underlying: error)
+            }
+        }
         logger.info(
             "configuration",
             metadata: [

@@ -43,7 +43,8 @@ struct PullCommand: AsyncParsableCommand {
             return CommandRun.Plan(
                 client: .init(
                     endpointURL: global.endpointURL, region: global.region, checksum: options.checksumAlgorithm,
-                    concurrency: options.concurrency, bandwidthLimit: options.bandwidthLimit),
+                    concurrency: options.concurrency, bandwidthLimit: options.bandwidthLimit,
+                    customerKeyFile: options.customerKeyFile),
                 work: { runner in try await runner.pull(source: location, destination: destination, options: options) })
         }
     }

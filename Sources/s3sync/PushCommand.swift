@@ -25,6 +25,8 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var transfer: TransferOptions
 
+    @OptionGroup(title: "Object options") var object: ObjectOptions
+
     @Option(
         name: .customLong("checksum-algorithm"),
         help: "Integrity checksum sent with uploads: crc32c, crc32, sha256, md5 or none.")
@@ -38,12 +40,16 @@ struct PushCommand: AsyncParsableCommand {
             throw ValidationError("--checksum-algorithm must be one of crc32c, crc32, sha256, md5, none")
         }
         do { _ = try S3Location(parsing: destination) } catch { throw ValidationError(error.message) }
+        if object.sse != nil && transfer.sseCKeyFile != nil {
+            throw ValidationError("--sse and --sse-c-key-file cannot be used together")
+        }
     }
 
     var options: SyncOptions {
         var options = transfer.options
         options.followSymlinks = !noFollowSymlinks
         options.checksumAlgorithm = ChecksumAlgorithm(rawValue: checksumAlgorithm.lowercased()) ?? .crc32c
+        object.apply(to: &options)
         return options
     }
 
@@ -58,7 +64,8 @@ struct PushCommand: AsyncParsableCommand {
             return CommandRun.Plan(
                 client: .init(
                     endpointURL: global.endpointURL, region: global.region, checksum: options.checksumAlgorithm,
-                    concurrency: options.concurrency, bandwidthLimit: options.bandwidthLimit),
+                    concurrency: options.concurrency, bandwidthLimit: options.bandwidthLimit,
+                    customerKeyFile: options.customerKeyFile),
                 work: { runner in try await runner.push(source: source, destination: location, options: options) })
         }
     }

@@ -47,7 +47,7 @@ struct ResumeCommand: AsyncParsableCommand {
                 client: .init(
                     endpointURL: Self.endpointURL(global: global, job: resumable?.job), region: global.region,
                     checksum: options.checksumAlgorithm, concurrency: options.concurrency,
-                    bandwidthLimit: options.bandwidthLimit),
+                    bandwidthLimit: options.bandwidthLimit, customerKeyFile: options.customerKeyFile),
                 work: { [resumable] runner in try await runner.resume(resumable) })
         }
     }

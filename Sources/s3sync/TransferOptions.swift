@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SyncEngine
 
 /// The options push and pull share: what is compared, deleted and filtered, and how the copy runs.
@@ -42,6 +43,11 @@ struct TransferOptions: ParsableArguments {
 
     @Option(help: "Limit bandwidth, bytes per second, e.g. 10MiB.")
     var bwlimit: String?
+
+    @Option(
+        name: .customLong("sse-c-key-file"),
+        help: "A file holding the SSE-C key (32 bytes raw, hex or base64), sent with every upload and download.")
+    var sseCKeyFile: String?
 
     /// The order filters were given in, which decides which rule wins.
     var orderedFilters: [FilterRule] {
@@ -97,6 +103,12 @@ struct TransferOptions: ParsableArguments {
         options.partSize = ByteCount.parse(partSize) ?? 8 << 20
         options.multipartThreshold = ByteCount.parse(multipartThreshold) ?? 8 << 20
         options.bandwidthLimit = bwlimit.flatMap { ByteCount.parse($0.replacingOccurrences(of: "/s", with: "")) }
+        options.customerKeyFile = sseCKeyFile.map { Self.absolute($0) }
         return options
+    }
+
+    /// A path made absolute, so a later `resume` from another directory finds the same file.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 }

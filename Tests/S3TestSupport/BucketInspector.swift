@@ -37,6 +37,23 @@ public struct BucketInspector: Sendable {
         return try JSONDecoder().decode([Object].self, from: await run(arguments))
     }
 
+    /// What HeadObject (and GetObjectAcl) say an object is stored with.
+    public struct Head: Sendable, Hashable, Decodable {
+        public let contentType: String?
+        public let cacheControl: String?
+        public let contentEncoding: String?
+        public let metadata: [String: String]
+        public let storageClass: String?
+        public let serverSideEncryption: String?
+        public let kmsKeyID: String?
+        /// `GRANTEE:PERMISSION`, the grantee as its URI (groups) or canonical id.
+        public let grants: [String]
+    }
+
+    public func head(bucket: String, key: String) async throws -> Head {
+        try JSONDecoder().decode(Head.self, from: await run(["head", bucket, key]))
+    }
+
     /// Multipart uploads still open under the prefix.
     public func openUploads(bucket: String, prefix: String = "") async throws -> [Upload] {
         try JSONDecoder().decode([Upload].self, from: await run(["uploads", bucket, prefix]))

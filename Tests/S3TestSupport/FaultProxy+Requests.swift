@@ -12,6 +12,13 @@ extension FaultProxy {
         public var operation: String
         /// The SigV4 signature the request carried (`Signature=` in `Authorization`), or empty.
         public var signature: String
+        /// The SSE-C key's MD5 the request carried, or empty.
+        public var customerKeyMD5: String
+
+        enum CodingKeys: String, CodingKey {
+            case method, target, host, operation, signature
+            case customerKeyMD5 = "customer_key_md5"
+        }
 
         /// The target's path, percent-decoded (`/bucket/key`).
         public var path: String {

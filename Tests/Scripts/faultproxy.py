@@ -366,6 +366,7 @@ class Statistics:
                     "host": header(headers, "host") or "",
                     "operation": operation,
                     "signature": found.group(1) if found else "",
+                    "customer_key_md5": header(headers, "x-amz-server-side-encryption-customer-key-md5") or "",
                 }
             )
 

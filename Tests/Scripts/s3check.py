@@ -14,6 +14,7 @@ p = sub.add_parser("get"); p.add_argument("bucket"); p.add_argument("key")
 p = sub.add_parser("put"); p.add_argument("bucket"); p.add_argument("key"); p.add_argument("body")
 p = sub.add_parser("put-file"); p.add_argument("bucket"); p.add_argument("key"); p.add_argument("path")
 p.add_argument("--part-size", type=int, default=0, help="upload in parts of this size (multipart) when > 0")
+p = sub.add_parser("head"); p.add_argument("bucket"); p.add_argument("key")
 args = parser.parse_args()
 
 s3 = boto3.client("s3", endpoint_url=args.endpoint, config=Config(
@@ -44,6 +45,16 @@ elif args.command == "uploads":
     json.dump(out, sys.stdout)
 elif args.command == "get":
     sys.stdout.write(base64.b64encode(s3.get_object(Bucket=args.bucket, Key=args.key)["Body"].read()).decode())
+elif args.command == "head":
+    h = s3.head_object(Bucket=args.bucket, Key=args.key)
+    grants = s3.get_object_acl(Bucket=args.bucket, Key=args.key).get("Grants", [])
+    json.dump({
+        "contentType": h.get("ContentType"), "cacheControl": h.get("CacheControl"),
+        "contentEncoding": h.get("ContentEncoding"), "metadata": h.get("Metadata", {}),
+        "storageClass": h.get("StorageClass"), "serverSideEncryption": h.get("ServerSideEncryption"),
+        "kmsKeyID": h.get("SSEKMSKeyId"),
+        "grants": sorted("%s:%s" % (g["Grantee"].get("URI", g["Grantee"].get("ID", "")), g["Permission"]) for g in grants),
+    }, sys.stdout)
 elif args.command == "put":
     s3.put_object(Bucket=args.bucket, Key=args.key, Body=args.body.encode())
 elif args.command == "put-file":

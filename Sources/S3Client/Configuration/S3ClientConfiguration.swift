@@ -28,6 +28,9 @@ public struct S3ClientConfiguration: Sendable {
     public var bandwidthLimiter: ByteRateLimiter?
     /// Told the size of every body chunk as it is handed to the connection (progress display).
     public var bodyBytesObserver: (@Sendable (Int) -> Void)?
+    /// An SSE-C key, sent with every request that writes or reads an object's bytes (PutObject,
+    /// CreateMultipartUpload, UploadPart, CompleteMultipartUpload, GetObject, HeadObject).
+    public var customerKey: CustomerKey?
 
     public init(
         region: String = "us-east-1",

@@ -22,6 +22,7 @@ extension S3Client {
         if let range { headers.append(("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")) }
         if let ifMatch { headers.append(("if-match", "\"\(ifMatch)\"")) }
         if checksumMode && range == nil { headers.append(("x-amz-checksum-mode", "ENABLED")) }
+        headers += customerKeyHeaders
         var request = S3Request(operation: "GetObject", method: .GET, bucket: bucket, key: key, headers: headers)
         request.bodyConsumer = ObjectBodyReader(
             consumer: consumer, range: range, limiter: configuration.bandwidthLimiter)

@@ -8,21 +8,20 @@ extension S3Client {
     /// timeout, 5xx) and a retry started another, the stray upload is found with
     /// ListMultipartUploads (same key, started since the first attempt) and aborted, so it is not
     /// left open and unknown.
-    /// - Parameter checksumAlgorithm: the flexible checksum every part will carry (declared here
-    ///   as S3 requires); MD5 parts need no declaration.
+    /// - Parameters:
+    ///   - checksumAlgorithm: the flexible checksum every part will carry (declared here as S3
+    ///     requires); MD5 parts need no declaration.
+    ///   - attributes: what the object is stored with (as for ``putObject(bucket:key:body:checksum:metadata:contentType:attributes:)``).
     /// - Returns: the upload id.
     public func createMultipartUpload(
         bucket: String, key: String, metadata: [String: String] = [:], contentType: String? = nil,
-        checksumAlgorithm: ChecksumAlgorithm? = nil
+        checksumAlgorithm: ChecksumAlgorithm? = nil, attributes: ObjectAttributes = ObjectAttributes()
     ) async throws -> String {
         var headers: [(name: String, value: String)] = []
         if let name = (checksumAlgorithm ?? configuration.checksumAlgorithm).flexibleName {
             headers.append(("x-amz-checksum-algorithm", name))
         }
-        for (name, value) in metadata.sorted(by: { $0.key < $1.key }) {
-            headers.append(("x-amz-meta-\(name.lowercased())", value))
-        }
-        if let contentType { headers.append(("content-type", contentType)) }
+        headers += Self.attributeHeaders(attributes, metadata: metadata, contentType: contentType) + customerKeyHeaders
         let startedAt = Date().timeIntervalSince1970 + shared.clockSkewSeconds.withLock { $0 }
         let response = try await perform(
             S3Request(
@@ -63,7 +62,8 @@ extension S3Client {
         bucket: String, key: String, uploadID: String, partNumber: Int, body: S3RequestBody, checksum: Checksum? = nil
     ) async throws -> UploadedPart {
         let checksum = try await resolvedChecksum(checksum, body: body)
-        let (headers, payloadHash) = Self.integrityHeaders(checksum)
+        let (integrity, payloadHash) = Self.integrityHeaders(checksum)
+        let headers = integrity + customerKeyHeaders
         let response = try await perform(
             S3Request(
                 operation: "UploadPart", method: .PUT, bucket: bucket, key: key,
@@ -102,7 +102,7 @@ extension S3Client {
         let sha = Checksum.compute(.sha256, of: body)!
         var request = S3Request(
             operation: "CompleteMultipartUpload", method: .POST, bucket: bucket, key: key,
-            query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")],
+            query: [("uploadId", uploadID)], headers: [("content-type", "application/xml")] + customerKeyHeaders,
             body: .bytes(ByteBuffer(bytes: body)), payloadHash: sha.hex)
         request.errorMayArriveWithOK = true
         let (outcome, attempts) = await exchange(request)

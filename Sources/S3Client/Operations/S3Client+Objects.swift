@@ -5,19 +5,18 @@ extension S3Client {
     /// - Parameters:
     ///   - checksum: the body's checksum if already computed; otherwise the configured algorithm
     ///     is computed here (reading a file body once more).
-    ///   - metadata: user metadata, sent as `x-amz-meta-NAME`.
+    ///   - metadata: user metadata, sent as `x-amz-meta-NAME` (besides `attributes.metadata`).
+    ///   - attributes: content type, cache control, storage class, encryption, ACL.
     /// - Throws: ``S3ServiceError`` (`BadDigest` when the bytes changed in flight), ``S3ClientError``.
     public func putObject(
         bucket: String, key: String, body: S3RequestBody, checksum: Checksum? = nil,
-        metadata: [String: String] = [:], contentType: String? = nil
+        metadata: [String: String] = [:], contentType: String? = nil, attributes: ObjectAttributes = ObjectAttributes()
     ) async throws -> PutObjectResult {
         let checksum = try await resolvedChecksum(checksum, body: body)
         let (integrity, payloadHash) = Self.integrityHeaders(checksum)
-        var headers = integrity
-        for (name, value) in metadata.sorted(by: { $0.key < $1.key }) {
-            headers.append(("x-amz-meta-\(name.lowercased())", value))
-        }
-        if let contentType { headers.append(("content-type", contentType)) }
+        let headers =
+            integrity + Self.attributeHeaders(attributes, metadata: metadata, contentType: contentType)
+            + customerKeyHeaders
         let response = try await perform(
             S3Request(
                 operation: "PutObject", method: .PUT, bucket: bucket, key: key, headers: headers, body: body,
@@ -34,7 +33,7 @@ extension S3Client {
             let response = try await perform(
                 S3Request(
                     operation: "HeadObject", method: .HEAD, bucket: bucket, key: key,
-                    query: partNumber.map { [("partNumber", String($0))] } ?? []))
+                    query: partNumber.map { [("partNumber", String($0))] } ?? [], headers: customerKeyHeaders))
             var metadata: [String: String] = [:]
             for header in response.headers where header.name.lowercased().hasPrefix("x-amz-meta-") {
                 metadata[String(header.name.lowercased().dropFirst("x-amz-meta-".count))] = header.value
@@ -113,6 +112,22 @@ extension S3Client {
             result.deleted.append(contentsOf: batch.filter { !failed.contains($0) })
         }
         return result
+    }
+
+    /// The headers of `attributes`, with `metadata` added to its user metadata and `contentType`
+    /// in place of its content type when given.
+    static func attributeHeaders(_ attributes: ObjectAttributes, metadata: [String: String], contentType: String?)
+        -> [(name: String, value: String)]
+    {
+        var attributes = attributes
+        attributes.metadata.merge(metadata) { _, new in new }
+        if let contentType { attributes.contentType = contentType }
+        return attributes.headers
+    }
+
+    /// The SSE-C headers of the configured key, for requests that write or read an object's bytes.
+    var customerKeyHeaders: [(name: String, value: String)] {
+        configuration.customerKey?.headers ?? []
     }
 
     func resolvedChecksum(_ checksum: Checksum?, body: S3RequestBody) async throws -> Checksum? {

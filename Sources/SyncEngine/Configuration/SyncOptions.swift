@@ -1,6 +1,6 @@
 import S3Client
 
-/// How a push decides and uploads: the options a job is planned and resumed with.
+/// How a push or pull decides and copies: the options a job is planned and resumed with.
 public struct SyncOptions: Sendable, Hashable, Codable {
     /// How a file and an object are compared.
     public enum CompareMode: String, Sendable, Hashable, Codable {
@@ -27,6 +27,38 @@ public struct SyncOptions: Sendable, Hashable, Codable {
     public var checksumAlgorithm: ChecksumAlgorithm = .crc32c
     /// How many times a file that changes while uploading is tried in one run.
     public var changedFileAttempts = 3
+    /// What uploaded objects are stored with (content type, cache control, metadata, storage
+    /// class, encryption, ACL). A change of these alone uploads nothing again.
+    public var attributes = ObjectAttributes()
+    /// Whether an upload without a content type in ``attributes`` gets one from its extension.
+    public var guessContentType = true
+    /// The file holding the SSE-C key: the key itself is read at run time, never stored.
+    public var customerKeyFile: String?
 
     public init() {}
+
+    /// Reads options saved by any version: what a job saved before an option existed takes its
+    /// default.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func value<Value: Decodable>(_ key: CodingKeys, _ fallback: Value) throws -> Value {
+            try container.decodeIfPresent(Value.self, forKey: key) ?? fallback
+        }
+        let defaults = SyncOptions()
+        compare = try value(.compare, defaults.compare)
+        delete = try value(.delete, defaults.delete)
+        maxDelete = try container.decodeIfPresent(Int.self, forKey: .maxDelete)
+        dryRun = try value(.dryRun, defaults.dryRun)
+        filters = try value(.filters, defaults.filters)
+        followSymlinks = try value(.followSymlinks, defaults.followSymlinks)
+        concurrency = try value(.concurrency, defaults.concurrency)
+        partSize = try value(.partSize, defaults.partSize)
+        multipartThreshold = try value(.multipartThreshold, defaults.multipartThreshold)
+        bandwidthLimit = try container.decodeIfPresent(Int64.self, forKey: .bandwidthLimit)
+        checksumAlgorithm = try value(.checksumAlgorithm, defaults.checksumAlgorithm)
+        changedFileAttempts = try value(.changedFileAttempts, defaults.changedFileAttempts)
+        attributes = try value(.attributes, defaults.attributes)
+        guessContentType = try value(.guessContentType, defaults.guessContentType)
+        customerKeyFile = try container.decodeIfPresent(String.self, forKey: .customerKeyFile)
+    }
 }

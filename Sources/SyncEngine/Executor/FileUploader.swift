@@ -94,6 +94,16 @@ struct FileUploader: FileTransfer {
 
     static let vanished = "disappeared before it could be uploaded"
 
+    /// What the object of the file at `path` is stored with: the options' attributes, with a
+    /// content type from the extension when none is set (and guessing is on).
+    func attributes(forPath path: String) -> ObjectAttributes {
+        var attributes = options.attributes
+        if attributes.contentType == nil && options.guessContentType {
+            attributes.contentType = MediaTypes.type(forPath: path)
+        }
+        return attributes
+    }
+
     /// One PUT. Small files are read once into memory; larger ones are checksummed, then streamed.
     func putSingle(_ task: TaskRecord, path: String, identity: FileIdentity) async throws -> String {
         let metadata = ["mtime": identity.mtimeMetadata]
@@ -102,7 +112,9 @@ struct FileUploader: FileTransfer {
             let checksum = try await client.checksum(of: .bytes(buffer), algorithm: checksumAlgorithm)
             return try await budget.withPermit {
                 try await client.putObject(
-                    bucket: location.bucket, key: task.key, body: .bytes(buffer), checksum: checksum, metadata: metadata
+                    bucket: location.bucket, key: task.key, body: .bytes(buffer), checksum: checksum,
+                    metadata: metadata,
+                    attributes: attributes(forPath: task.path)
                 ).eTag
             }
         }
@@ -110,7 +122,8 @@ struct FileUploader: FileTransfer {
         let checksum = try await client.checksum(of: body, algorithm: checksumAlgorithm)
         return try await budget.withPermit {
             try await client.putObject(
-                bucket: location.bucket, key: task.key, body: body, checksum: checksum, metadata: metadata
+                bucket: location.bucket, key: task.key, body: body, checksum: checksum, metadata: metadata,
+                attributes: attributes(forPath: task.path)
             ).eTag
         }
     }

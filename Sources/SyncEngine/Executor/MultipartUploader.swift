@@ -36,7 +36,7 @@ struct MultipartUploader: Sendable {
             let uploadID = try await uploader.budget.withPermit {
                 try await client.createMultipartUpload(
                     bucket: location.bucket, key: task.key, metadata: ["mtime": identity.mtimeMetadata],
-                    checksumAlgorithm: algorithm)
+                    checksumAlgorithm: algorithm, attributes: uploader.attributes(forPath: task.path))
             }
             record = try await store.insertMultipartUpload(
                 MultipartUploadRecord(
