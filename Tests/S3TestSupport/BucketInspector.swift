@@ -8,6 +8,13 @@ public struct BucketInspector: Sendable {
         public let etag: String
         public let md5: String?
         public let metadata: [String: String]?
+        /// LastModified, in seconds since 1970.
+        public let lastModified: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case key, size, etag, md5, metadata
+            case lastModified = "last_modified"
+        }
     }
 
     public struct Upload: Sendable, Hashable, Decodable {
@@ -60,6 +67,12 @@ public struct BucketInspector: Sendable {
     /// Puts an object with boto3 (to set up remote state s3sync did not make).
     public func put(bucket: String, key: String, body: String) async throws {
         _ = try await run(["put", bucket, key, body])
+    }
+
+    /// Puts the bytes of a local file with boto3, in one PutObject or, with `partSize`, as a
+    /// multipart upload of parts of that size (the object's ETag then ends in `-N`).
+    public func putFile(bucket: String, key: String, path: String, partSize: Int? = nil) async throws {
+        _ = try await run(["put-file", bucket, key, path] + (partSize.map { ["--part-size", String($0)] } ?? []))
     }
 
     func run(_ arguments: [String]) async throws -> Data {

@@ -26,6 +26,12 @@ extension FaultProxy {
         /// ``Rule/stallSeconds``, then forwards the rest and relays the answer: a window in the
         /// middle of an upload (see ``Statistics/Counters/holds``).
         case holdRequest = "hold_request"
+        /// Forwards the request and relays the response with one byte of its body inverted, at
+        /// ``Rule/fraction`` of the body; the head is untouched, so `Content-Length`, the ETag and
+        /// any checksum header still describe the true body. Only a 2xx response with a body is
+        /// altered (a ranged GET's 206 too); any other is relayed as it is, though the rule still
+        /// counts as fired.
+        case corruptResponse = "corrupt_response"
         /// Forwards untouched; put such a rule first to exempt requests from the rules after it.
         case passThrough = "pass"
     }
@@ -58,7 +64,8 @@ extension FaultProxy {
         /// silent (default 5 s).
         public var stallSeconds: Double?
         /// For the drops and ``Fault/holdRequest``: the share of the body (or of the head, when there is no body) that gets
-        /// through before the connection closes (default 0.5).
+        /// through before the connection closes (default 0.5). For ``Fault/corruptResponse``: where
+        /// in the response body the inverted byte sits (default 0.5, the middle).
         public var fraction: Double?
 
         public init(

@@ -10,6 +10,9 @@ extension FaultProxy {
             /// Request-body bytes written to the upstream, partial bodies of dropped requests
             /// included: re-sent bytes show here.
             public var forwardedBodyBytes: Int64 = 0
+            /// Response-body bytes sent to the client, partial bodies of dropped responses
+            /// included: what a downloading client received (re-fetched bytes show here).
+            public var relayedBodyBytes: Int64 = 0
             /// Stalls cut short because the client closed the connection (it timed out).
             public var stallsEndedByClient = 0
             /// ``Fault/holdRequest`` and ``Fault/holdResponse`` windows opened so far.
@@ -32,6 +35,7 @@ extension FaultProxy {
             enum CodingKeys: String, CodingKey {
                 case requests, forwarded, faults, responses, holds
                 case forwardedBodyBytes = "forwarded_body_bytes"
+                case relayedBodyBytes = "relayed_body_bytes"
                 case stallsEndedByClient = "stalls_ended_by_client"
             }
         }

@@ -22,6 +22,14 @@ never rewritten, so SigV4 signatures, which cover it, stay valid. Per request, r
   hold_request    forwards `fraction` of the request body, stops reading it for
                   stall_seconds, then forwards the rest and relays the answer: a window in
                   the middle of an upload (counted in "holds" when it opens)
+  corrupt_response
+                  forwards the request and relays the response with one byte of its body
+                  flipped (inverted), at `fraction` of the body; the head is untouched, so
+                  Content-Length and any ETag or checksum header still describe the true
+                  body. Only a 2xx response with a body is altered (a ranged GET's 206 too);
+                  any other response is relayed as it is, though the rule still counts as
+                  fired. A body without Content-Length is read whole first (a chunked one is
+                  relayed as one chunk)
   pass            forwards; put such a rule first to exempt requests from the rules after it
 
 Control, on the same port (never forwarded, never counted):
@@ -69,6 +77,7 @@ FAULTS = (
     "stall",
     "hold_response",
     "hold_request",
+    "corrupt_response",
     "pass",
 )
 INTERNAL_ERROR_MESSAGE = "We encountered an internal error. Please try again."
@@ -152,15 +161,17 @@ async def copy_exactly(reader, emit, count):
         await emit(data)
 
 
-async def copy_body(reader, emit, framing, on_data=None):
+async def copy_body(reader, emit, framing, on_data=None, payload_sink=None):
     """Copies one message body in its own framing (chunk lines and trailers kept verbatim).
-    `on_data(n)` counts payload bytes as they pass."""
+    `on_data(n)` counts payload bytes as they pass; `payload_sink`, when given, receives the
+    payload in place of `emit` (which then gets only the chunk lines and trailers)."""
     kind, length = framing
+    sink = payload_sink or emit
 
     async def payload(data):
         if on_data:
             on_data(len(data))
-        await emit(data)
+        await sink(data)
 
     if kind == "length":
         await copy_exactly(reader, payload, length)
@@ -186,6 +197,13 @@ async def copy_body(reader, emit, framing, on_data=None):
             if not data:
                 return
             await payload(data)
+
+
+def flipped(data, index):
+    """`data` with the byte at `index` inverted."""
+    altered = bytearray(data)
+    altered[index] ^= 0xFF
+    return bytes(altered)
 
 
 def writer_sink(writer):
@@ -307,6 +325,7 @@ def new_counters():
         "requests": 0,
         "forwarded": 0,
         "forwarded_body_bytes": 0,
+        "relayed_body_bytes": 0,
         "stalls_ended_by_client": 0,
         "holds": 0,
         "faults": {},
@@ -319,6 +338,8 @@ class Statistics:
 
     requests: request heads received; forwarded: requests that reached the upstream whole;
     forwarded_body_bytes: request-body bytes written to the upstream (partial bodies too);
+    relayed_body_bytes: response-body bytes sent to the client (partial bodies of dropped
+    responses too; chunk lines of a held or dropped chunked response count as well);
     stalls_ended_by_client: stalls cut short because the client closed the connection;
     holds: hold_request and hold_response windows opened;
     faults: injected faults by kind; responses: status codes sent to the client (a dropped
@@ -533,7 +554,8 @@ class Connection:
             else:
                 drop = rule if fault in ("drop_response", "hold_response") else None
                 pause = rule if fault == "hold_request" else None
-                keep = await self.forward(method, raw, framing, operation, close_after, drop, pause)
+                corrupt = rule if fault == "corrupt_response" else None
+                keep = await self.forward(method, raw, framing, operation, close_after, drop, pause, corrupt)
                 if not keep:
                     return
 
@@ -572,7 +594,9 @@ class Connection:
         # Closing with unread request bytes makes the kernel reset the client's connection.
         self.close_upstream()
 
-    async def forward(self, method, raw, framing, operation, close_after, drop_rule, pause_rule=None):
+    async def forward(
+        self, method, raw, framing, operation, close_after, drop_rule, pause_rule=None, corrupt_rule=None
+    ):
         """Forwards one request and its response. Returns whether the client connection stays open."""
         stats = self.proxy.stats
         upstream = await self.connect_upstream()
@@ -644,6 +668,7 @@ class Connection:
                 stats.count(operation, "holds")
                 await asyncio.sleep(drop_rule.stall_seconds)
                 await self.client(bytes(whole))
+                stats.count(operation, "relayed_body_bytes", len(whole) - len(response_head))
                 if upstream_closes:
                     self.close_upstream()
                     return False
@@ -654,15 +679,59 @@ class Connection:
             )
             cut = max(1, min(len(whole) - 1, cut))
             await self.client(bytes(whole[:cut]))
+            stats.count(operation, "relayed_body_bytes", max(0, cut - len(response_head)))
             self.close_upstream()
             return False
 
-        await self.client(response_head)
-        await copy_body(up_reader, self.client, response_framing)
+        def relayed(n):
+            stats.count(operation, "relayed_body_bytes", n)
+
+        if corrupt_rule is not None and 200 <= status < 300 and response_framing[0] != "none":
+            await self.relay_corrupted(up_reader, response_head, response_framing, corrupt_rule.fraction, relayed)
+        else:
+            await self.client(response_head)
+            await copy_body(up_reader, self.client, response_framing, relayed)
         if upstream_closes:
             self.close_upstream()
             return False
         return not close_after
+
+
+    async def relay_corrupted(self, up_reader, response_head, framing, fraction, relayed):
+        """Relays a response with the body byte at `fraction` of the body inverted; the head
+        goes out as it came, so the length and the server's ETag and checksums are kept.
+        `relayed(n)` counts the body bytes sent."""
+        kind, length = framing
+        if kind == "length":
+            target = max(0, min(length - 1, int(length * fraction)))
+            position = 0
+
+            async def flip_on_the_way(data):
+                nonlocal position
+                if position <= target < position + len(data):
+                    data = flipped(data, target - position)
+                position += len(data)
+                relayed(len(data))
+                await self.client(data)
+
+            await self.client(response_head)
+            await copy_exactly(up_reader, flip_on_the_way, length)
+            return
+        body = bytearray()
+
+        async def collect(data):
+            body.extend(data)
+
+        await copy_body(up_reader, discard, framing, payload_sink=collect)
+        if body:
+            body = flipped(body, max(0, min(len(body) - 1, int(len(body) * fraction))))
+        await self.client(response_head)
+        relayed(len(body))
+        if kind == "chunked":
+            chunk = b"%x\r\n%s\r\n" % (len(body), body) if body else b""
+            await self.client(chunk + b"0\r\n\r\n")
+        else:
+            await self.client(bytes(body))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ p.add_argument("--md5", action="store_true"); p.add_argument("--metadata", actio
 p = sub.add_parser("uploads"); p.add_argument("bucket"); p.add_argument("prefix", nargs="?", default="")
 p = sub.add_parser("get"); p.add_argument("bucket"); p.add_argument("key")
 p = sub.add_parser("put"); p.add_argument("bucket"); p.add_argument("key"); p.add_argument("body")
+p = sub.add_parser("put-file"); p.add_argument("bucket"); p.add_argument("key"); p.add_argument("path")
+p.add_argument("--part-size", type=int, default=0, help="upload in parts of this size (multipart) when > 0")
 p = sub.add_parser("head"); p.add_argument("bucket"); p.add_argument("key")
 args = parser.parse_args()
 
@@ -23,7 +25,8 @@ if args.command == "list":
     out = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=args.bucket, Prefix=args.prefix):
         for obj in page.get("Contents", []):
-            item = {"key": obj["Key"], "size": obj["Size"], "etag": obj["ETag"].strip('"')}
+            item = {"key": obj["Key"], "size": obj["Size"], "etag": obj["ETag"].strip('"'),
+                    "last_modified": obj["LastModified"].timestamp()}
             if args.md5:
                 item["md5"] = hashlib.md5(s3.get_object(Bucket=args.bucket, Key=obj["Key"])["Body"].read()).hexdigest()
             if args.metadata:
@@ -54,3 +57,17 @@ elif args.command == "head":
     }, sys.stdout)
 elif args.command == "put":
     s3.put_object(Bucket=args.bucket, Key=args.key, Body=args.body.encode())
+elif args.command == "put-file":
+    with open(args.path, "rb") as file:
+        data = file.read()
+    if args.part_size <= 0:
+        s3.put_object(Bucket=args.bucket, Key=args.key, Body=data)
+    else:
+        upload = s3.create_multipart_upload(Bucket=args.bucket, Key=args.key)["UploadId"]
+        parts = []
+        for number, offset in enumerate(range(0, len(data), args.part_size), start=1):
+            part = s3.upload_part(Bucket=args.bucket, Key=args.key, UploadId=upload, PartNumber=number,
+                                  Body=data[offset:offset + args.part_size])
+            parts.append({"PartNumber": number, "ETag": part["ETag"]})
+        s3.complete_multipart_upload(Bucket=args.bucket, Key=args.key, UploadId=upload,
+                                     MultipartUpload={"Parts": parts})
