@@ -62,6 +62,8 @@ struct FileDownloader: FileTransfer {
         } catch {
             return .failed("cannot restore \(task.key): \(error.message)")
         }
+        root.download(target.temporaryPath, becomes: task.path)
+        defer { root.download(target.temporaryPath, becomes: nil) }
         var version = Version(eTag: task.eTag ?? "", size: task.size, lastModifiedNanoseconds: task.mtimeNanoseconds)
         var attempt = 0
         while true {

@@ -10,10 +10,12 @@ public final class Directory: Sendable {
     let descriptor: Int32
     /// The path relative to the root (empty for the root itself).
     public let relativePath: String
+    let root: DownloadRoot
 
-    init(descriptor: Int32, relativePath: String) {
+    init(descriptor: Int32, relativePath: String, root: DownloadRoot) {
         self.descriptor = descriptor
         self.relativePath = relativePath
+        self.root = root
     }
 
     deinit { close(descriptor) }
@@ -45,7 +47,7 @@ public final class Directory: Sendable {
         guard renameat(descriptor, from, descriptor, to) == 0 else {
             let code = errno
             if code == EISDIR || code == ENOTEMPTY || code == EEXIST {
-                let inside = firstEntry(of: to).map { path(of: to) + "/" + $0 } ?? path(of: to) + "/…"
+                let inside = firstEntry(of: to) ?? path(of: to) + "/…"
                 throw LocalPathError(
                     "\(path(of: to)) is a directory (holding \(inside)), so it cannot also be a file: \(path(of: to)) and \(inside) cannot both exist"
                 )
@@ -69,19 +71,20 @@ public final class Directory: Sendable {
         return true
     }
 
-    /// The first name in a subdirectory (a pull's temporary files aside), for messages.
+    /// The path of the first file in a subdirectory, for messages: a download in progress there
+    /// by the file it becomes.
     func firstEntry(of name: String) -> String? {
         let fd = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0, let stream = fdopendir(fd) else { return nil }
         defer { closedir(stream) }
         while let entry = readdir(stream) {
             // Read in place: a dirent is only as long as its name (see LocalWalker).
-            let name = UnsafeRawPointer(entry).advanced(by: LocalWalker.nameOffset).assumingMemoryBound(to: CChar.self)
-            let entryName = String(decoding: UnsafeRawBufferPointer(start: name, count: strlen(name)), as: UTF8.self)
-            // A download still in progress there is not what the directory holds.
-            if entryName != "." && entryName != ".." && !DownloadRoot.isTemporaryName(Array(entryName.utf8)) {
-                return entryName
-            }
+            let bytes = UnsafeRawPointer(entry).advanced(by: LocalWalker.nameOffset).assumingMemoryBound(to: CChar.self)
+            let entryName = String(decoding: UnsafeRawBufferPointer(start: bytes, count: strlen(bytes)), as: UTF8.self)
+            guard entryName != "." && entryName != ".." else { continue }
+            let entryPath = path(of: name) + "/" + entryName
+            guard DownloadRoot.isTemporaryName(Array(entryName.utf8)) else { return entryPath }
+            if let becoming = root.download(becoming: entryPath) { return becoming }
         }
         return nil
     }

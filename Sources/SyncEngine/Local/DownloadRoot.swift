@@ -1,5 +1,6 @@
 import Crypto
 import S3Client
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -14,6 +15,9 @@ import S3Client
 public final class DownloadRoot: Sendable {
     public let path: String
     let descriptor: Int32
+    /// Downloads in progress: temporary file → the file it becomes (paths relative to the root),
+    /// so a message about a directory that holds one names the file, not the temporary name.
+    private let downloads = Mutex<[String: String]>([:])
 
     /// Opens `path`, creating it (and its parents) when missing.
     /// - Throws: ``SyncError`` (configuration) when it is not a directory, cannot be created or is
@@ -78,7 +82,7 @@ public final class DownloadRoot: Sendable {
     /// Opens the directory at `names` under the root, making missing ones when `create` is set.
     /// - Throws: ``LocalPathError`` when a name on the way is a file or a symbolic link.
     public func directory(_ names: ArraySlice<Substring>, create: Bool) throws(LocalPathError) -> Directory {
-        var current = Directory(descriptor: dup(descriptor), relativePath: "")
+        var current = Directory(descriptor: dup(descriptor), relativePath: "", root: self)
         for name in names {
             let child = current.relativePath.isEmpty ? String(name) : current.relativePath + "/" + name
             var fd = openat(current.descriptor, String(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -92,7 +96,7 @@ public final class DownloadRoot: Sendable {
                 let code = errno
                 throw LocalPathError(Self.describeBlocked(child, in: current, name: String(name), code: code))
             }
-            current = Directory(descriptor: fd, relativePath: child)
+            current = Directory(descriptor: fd, relativePath: child, root: self)
         }
         return current
     }
@@ -112,6 +116,16 @@ public final class DownloadRoot: Sendable {
             }
         }
         return "cannot open the directory \(child): \(String(cString: strerror(code)))"
+    }
+
+    /// Notes that the temporary file `temporary` is becoming `final` (`nil` when it is done).
+    func download(_ temporary: String, becomes final: String?) {
+        downloads.withLock { $0[temporary] = final }
+    }
+
+    /// The file a temporary file is becoming, while it downloads.
+    func download(becoming temporary: String) -> String? {
+        downloads.withLock { $0[temporary] }
     }
 
     /// A pull's temporary file for a key: hidden, in the key's directory, named by a hash of the
