@@ -155,37 +155,26 @@ struct MultipartUploader: Sendable {
         _ numbers: [Int], of task: TaskRecord, path: String, plan: PartPlan, uploadID: String, rowID: Int64
     ) async throws -> [UploadedPart] {
         let algorithm = uploader.checksumAlgorithm
-        let window = max(1, min(uploader.budget.capacity, Self.partsInFlight))
-        return try await withThrowingTaskGroup(of: UploadedPart.self) { group in
-            var results: [UploadedPart] = []
-            var next = 0
-            func startNext() {
-                guard next < numbers.count else { return }
-                let number = numbers[next]
-                next += 1
-                group.addTask {
-                    let range = plan.range(ofPart: number)
-                    let body = S3RequestBody.file(FileSlice(path: path, offset: range.offset, length: range.length))
-                    let checksum = try await client.checksum(of: body, algorithm: algorithm)
-                    let part = try await uploader.budget.withPermit {
-                        try await client.uploadPart(
-                            bucket: location.bucket, key: task.key, uploadID: uploadID, partNumber: number, body: body,
-                            checksum: checksum)
-                    }
-                    try await store.recordPart(
-                        PartRecord(
-                            uploadRowID: rowID, partNumber: number, size: range.length, eTag: part.eTag,
-                            checksumAlgorithm: part.checksum?.algorithm.rawValue, checksum: part.checksum?.base64))
-                    return part
+        var results: [UploadedPart] = []
+        try await forEachConcurrently(
+            numbers, window: min(uploader.budget.capacity, Self.partsInFlight),
+            { number in
+                let range = plan.range(ofPart: number)
+                let body = S3RequestBody.file(FileSlice(path: path, offset: range.offset, length: range.length))
+                let checksum = try await client.checksum(of: body, algorithm: algorithm)
+                let part = try await uploader.budget.withPermit {
+                    try await client.uploadPart(
+                        bucket: location.bucket, key: task.key, uploadID: uploadID, partNumber: number, body: body,
+                        checksum: checksum)
                 }
+                try await store.recordPart(
+                    PartRecord(
+                        uploadRowID: rowID, partNumber: number, size: range.length, eTag: part.eTag,
+                        checksumAlgorithm: part.checksum?.algorithm.rawValue, checksum: part.checksum?.base64))
+                return part
             }
-            for _ in 0..<min(window, numbers.count) { startNext() }
-            while let part = try await group.next() {
-                results.append(part)
-                startNext()
-            }
-            return results
-        }
+        ) { results.append($0) }
+        return results
     }
 
     /// Aborts an upload on the server and forgets it.

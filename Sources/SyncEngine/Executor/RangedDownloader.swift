@@ -198,52 +198,43 @@ struct RangedDownloader: Sendable {
         _ numbers: [Int], of task: TaskRecord, version: FileDownloader.Version, layout: Layout, fd: Int32,
         rowID: Int64, temporaryPath: String, sequential: inout SequentialDigest?
     ) async throws -> ([Int: String], ObjectHead?) {
-        let window = max(1, min(budget.capacity, Self.rangesInFlight))
-        return try await withThrowingTaskGroup(of: (Int, String, ObjectHead).self) { group in
-            var digests: [Int: String] = [:]
-            var head: ObjectHead?
-            var next = 0
-            func startNext() {
-                guard next < numbers.count else { return }
-                let number = numbers[next]
-                next += 1
-                group.addTask {
-                    let range = layout.plan.range(ofPart: number)
-                    let writer = BodyWriter(
-                        descriptor: fd, offset: range.offset, length: range.length, expectedMD5: nil,
-                        hashes: layout.multipartCount != nil, progress: downloader.progress)
-                    let head: ObjectHead
-                    do {
-                        head = try await budget.withPermit {
-                            try await client.getObject(
-                                bucket: location.bucket, key: task.key,
-                                range: range.offset..<(range.offset + range.length),
-                                ifMatch: version.eTag.isEmpty ? nil : version.eTag, into: writer)
-                        }
-                    } catch {
-                        throw downloader.failure(error, of: writer, path: temporaryPath)
+        var digests: [Int: String] = [:]
+        var head: ObjectHead?
+        try await forEachConcurrently(
+            numbers, window: min(budget.capacity, Self.rangesInFlight),
+            { number in
+                let range = layout.plan.range(ofPart: number)
+                let writer = BodyWriter(
+                    descriptor: fd, offset: range.offset, length: range.length, expectedMD5: nil,
+                    hashes: layout.multipartCount != nil, progress: downloader.progress)
+                let head: ObjectHead
+                do {
+                    head = try await budget.withPermit {
+                        try await client.getObject(
+                            bucket: location.bucket, key: task.key,
+                            range: range.offset..<(range.offset + range.length),
+                            ifMatch: version.eTag.isEmpty ? nil : version.eTag, into: writer)
                     }
-                    guard head.objectSize == version.size else {
-                        throw S3ServiceError(
-                            code: "PreconditionFailed", message: "the object's size changed", statusCode: 412,
-                            operation: "GetObject")
-                    }
-                    let md5 = writer.result.md5
-                    try await store.recordRange(
-                        DownloadedRangeRecord(downloadRowID: rowID, partNumber: number, length: range.length, md5: md5))
-                    return (number, md5, head)
+                } catch {
+                    throw downloader.failure(error, of: writer, path: temporaryPath)
                 }
+                guard head.objectSize == version.size else {
+                    throw S3ServiceError(
+                        code: "PreconditionFailed", message: "the object's size changed", statusCode: 412,
+                        operation: "GetObject")
+                }
+                let md5 = writer.result.md5
+                try await store.recordRange(
+                    DownloadedRangeRecord(downloadRowID: rowID, partNumber: number, length: range.length, md5: md5))
+                return (number, md5, head)
             }
-            for _ in 0..<min(window, numbers.count) { startNext() }
-            while let (number, md5, answer) = try await group.next() {
-                digests[number] = md5
-                if head == nil { head = answer }
-                startNext()
-                sequential?.add(number)
-                try await sequential?.advance(reading: fd)
-            }
-            return (digests, head)
+        ) { number, md5, answer in
+            digests[number] = md5
+            if head == nil { head = answer }
+            sequential?.add(number)
+            try await sequential?.advance(reading: fd)
         }
+        return (digests, head)
     }
 
     /// Checks the whole file against the ETag before it is put in place: `wholeMD5` for a

@@ -55,24 +55,11 @@ struct TransferExecutor: Sendable {
 
     /// Transfers a batch with at most `concurrency` files in flight.
     func runBatch(_ tasks: [TaskRecord]) async throws -> [TaskRecord] {
-        guard !tasks.isEmpty else { return [] }
-        let window = max(1, options.concurrency)
-        return try await withThrowingTaskGroup(of: TaskRecord?.self) { group in
-            var changed: [TaskRecord] = []
-            var next = 0
-            func startNext() {
-                guard next < tasks.count else { return }
-                let task = tasks[next]
-                next += 1
-                group.addTask { try await process(task) }
-            }
-            for _ in 0..<min(window, tasks.count) { startNext() }
-            while let result = try await group.next() {
-                if let result { changed.append(result) }
-                startNext()
-            }
-            return changed
+        var changed: [TaskRecord] = []
+        try await forEachConcurrently(tasks, window: options.concurrency, process) { result in
+            if let result { changed.append(result) }
         }
+        return changed
     }
 
     /// Transfers one file and records the outcome; returns the task when it must be tried again.
