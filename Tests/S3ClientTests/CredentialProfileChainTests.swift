@@ -166,9 +166,97 @@ import Testing
         #expect(
             resolveError("a", "[profile a]\nrole_arn = r\nsource_profile = b\nmfa_serial = arn:mfa\n")
                 .contains("MFA"))
+    }
+
+    @Test func ssoProfilesInBothForms() throws {
+        let config = """
+            [profile dev]
+            sso_session = corp
+            sso_account_id = 111122223333
+            sso_role_name = ReadOnly
+            [sso-session corp]
+            sso_start_url = https://d-abc123.awsapps.com/start
+            sso_region = eu-west-1
+            [profile old]
+            sso_start_url = https://d-abc123.awsapps.com/start
+            sso_region = us-east-1
+            sso_account_id = 111122223333
+            sso_role_name = Admin
+            """
         #expect(
-            resolveError("sso", "[profile sso]\nsso_session = corp\nsso_account_id = 1\n")
-                .contains("aws configure export-credentials --profile sso --format process"))
+            try chain("dev", config)
+                == ProfileChain(
+                    source: .sso(
+                        profile: "dev",
+                        SSOConfiguration(
+                            startURL: "https://d-abc123.awsapps.com/start", region: "eu-west-1",
+                            accountID: "111122223333", roleName: "ReadOnly", sessionName: "corp")),
+                    roles: []))
+        let legacy = try #require(try chain("old", config))
+        guard case .sso(let profile, let settings) = legacy.source else {
+            Issue.record("expected SSO, got \(legacy)")
+            return
+        }
+        #expect(profile == "old")
+        #expect(settings.sessionName == nil)
+        #expect(settings.cacheKey == "https://d-abc123.awsapps.com/start")
+        #expect(settings.region == "us-east-1")
+        #expect(settings.roleName == "Admin")
+    }
+
+    @Test func ssoAmongAProfilesOtherSources() throws {
+        let sso = "sso_start_url = https://x/start\nsso_region = us-east-1\nsso_account_id = 1\nsso_role_name = R\n"
+        let keys = "aws_access_key_id = AKID\naws_secret_access_key = S\n"
+        guard case .staticKeys = try chain("p", "[profile p]\n" + sso + keys)?.source else {
+            Issue.record("static keys should win over SSO")
+            return
+        }
+        guard case .sso = try chain("p", "[profile p]\ncredential_process = /bin/false\n" + sso)?.source else {
+            Issue.record("SSO should win over credential_process")
+            return
+        }
+        let role = try #require(
+            try chain("r", "[profile r]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = p\n[profile p]\n" + sso))
+        guard case .sso(let profile, _) = role.source else {
+            Issue.record("expected an SSO source profile, got \(role)")
+            return
+        }
+        #expect(profile == "p")
+        #expect(role.roles.map(\.roleARN) == ["arn:aws:iam::1:role/x"])
+        // A profile with only a session (for `aws sso login`) and a credential_process uses the process.
+        guard
+            case .process = try chain("p", "[profile p]\nsso_session = corp\ncredential_process = /bin/true\n")?.source
+        else {
+            Issue.record("expected credential_process")
+            return
+        }
+    }
+
+    @Test func brokenSSOSettingsAreNamed() {
+        #expect(
+            resolveError("sso", "[profile sso]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n")
+                .contains("profile 'sso' has sso_session = corp, but no [sso-session corp] section is defined"))
+        #expect(
+            resolveError("sso", "[profile sso]\nsso_session = corp\n[sso-session corp]\nsso_region = us-east-1\n")
+                .contains("has no sso_account_id and sso_role_name"))
+        #expect(
+            resolveError(
+                "sso", "[profile sso]\nsso_session = corp\nsso_account_id = 1\n[sso-session corp]\nsso_region = r\n"
+            )
+            .contains(
+                "profile 'sso' is configured for IAM Identity Center (SSO) but is missing sso_start_url, sso_role_name (sso_start_url and sso_region may be in [sso-session corp])"
+            ))
+        #expect(
+            resolveError(
+                "sso",
+                "[profile sso]\nsso_session = corp\nsso_region = us-east-1\nsso_account_id = 1\nsso_role_name = R\n"
+                    + "[sso-session corp]\nsso_start_url = https://x/start\nsso_region = eu-west-1\n"
+            )
+            .contains(
+                "profile 'sso' has sso_region = us-east-1 but its [sso-session corp] has sso_region = eu-west-1"))
+        #expect(
+            resolveError("old", "[profile old]\nsso_start_url = https://x/start\nsso_role_name = R\n")
+                .contains("missing sso_region, sso_account_id"))
     }
 
     @Test func webIdentityAndCredentialSourceBases() throws {

@@ -15,6 +15,7 @@ import Foundation
 /// 1. environment keys (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), skipped
 ///    when `--profile` was given;
 /// 2. the profile (`--profile`, `AWS_PROFILE`, `AWS_DEFAULT_PROFILE`, else `default`): static keys,
+///    IAM Identity Center (SSO: the token `aws sso login` cached, exchanged for role credentials),
 ///    `credential_process`, roles via `source_profile` / `credential_source`, web identity;
 /// 3. web identity from the environment (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`);
 /// 4. container credentials (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`);
@@ -34,7 +35,8 @@ import Foundation
 ///
 /// **Endpoint**: see ``ServiceEndpointResolver`` (`--endpoint-url`, `AWS_ENDPOINT_URL_S3`,
 /// `AWS_ENDPOINT_URL`, `[services x]`, the profile's `endpoint_url`). STS calls resolve their own
-/// endpoint the same way with `AWS_ENDPOINT_URL_STS`.
+/// endpoint the same way with `AWS_ENDPOINT_URL_STS`, the SSO portal with `AWS_ENDPOINT_URL_SSO`
+/// and SSO OIDC with `AWS_ENDPOINT_URL_SSO_OIDC`.
 public struct AWSConfigurationLoader: Sendable {
     public var environment: [String: String]
     /// `--profile`.
@@ -133,6 +135,13 @@ public struct AWSConfigurationLoader: Sendable {
             service: "STS", explicit: nil, environment: environment, profile: section, profileName: profile.value,
             configuration: configuration, configFile: files?.configDisplayPath ?? "~/.aws/config")
         let sts = STSClient(region: stsRegion, endpointURL: stsEndpoint?.value, now: now)
+        func endpoint(_ service: String) -> String? {
+            ServiceEndpointResolver.endpointURL(
+                service: service, explicit: nil, environment: environment, profile: section,
+                profileName: profile.value, configuration: configuration,
+                configFile: files?.configDisplayPath ?? "~/.aws/config")?.value
+        }
+        let sso = SSOClient(portalEndpointURL: endpoint("SSO"), oidcEndpointURL: endpoint("SSO OIDC"))
         var providers: [any CredentialProvider] = []
         if profile.source != profileFlagSource {
             providers.append(EnvironmentCredentialProvider(environment: environment))
@@ -140,7 +149,7 @@ public struct AWSConfigurationLoader: Sendable {
         providers.append(
             ProfileCredentialProvider(
                 profileName: profile.value, configuration: configuration, environment: environment,
-                isExplicit: profile.source != fallbackProfileSource, sts: sts, files: files,
+                isExplicit: profile.source != fallbackProfileSource, sts: sts, sso: sso, files: files,
                 containerBaseURL: containerBaseURL,
                 now: now))
         providers.append(WebIdentityCredentialProvider.fromEnvironment(environment, sts: sts))

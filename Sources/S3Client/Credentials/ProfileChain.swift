@@ -10,14 +10,18 @@
 ///   `role_arn` too; a profile may name itself as `source_profile` only when it has static keys.
 ///   Any other loop is an error.
 /// - Without `role_arn`, a profile's own credentials are its static keys
-///   (`aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`), else its
-///   `credential_process`. Static keys go first because they need no process and a profile with
-///   both is usually a leftover; the Go SDK decides the same.
+///   (`aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`), else IAM Identity
+///   Center (`sso_account_id` and `sso_role_name`, with `sso_session` or the legacy
+///   `sso_start_url`; see ``SSOConfiguration``), else its `credential_process`. Static keys go
+///   first because they need nothing else and a profile with more is usually a leftover; SSO
+///   comes before `credential_process` as in every SDK. This is the Go SDK's order.
+/// - A source profile may be an SSO profile: its role credentials then assume the roles.
 public struct ProfileChain: Sendable, Hashable {
     /// Where the first credentials come from.
     public enum Source: Sendable, Hashable {
         case staticKeys(profile: String, AWSCredentials)
         case process(profile: String, command: String)
+        case sso(profile: String, SSOConfiguration)
         case webIdentity(profile: String, roleARN: String, tokenFile: String, sessionName: String?)
         case credentialSource(profile: String, CredentialSourceName)
     }
@@ -62,7 +66,7 @@ public struct ProfileChain: Sendable, Hashable {
             }
             let referrer = visited.last
             visited.append(current)
-            switch try step(profile, referrer: referrer, visited: visited, hops: &hops) {
+            switch try step(profile, referrer: referrer, visited: visited, hops: &hops, configuration: configuration) {
             case .done(let chain): return chain
             case .follow(let next): current = next
             }
@@ -77,21 +81,22 @@ public struct ProfileChain: Sendable, Hashable {
 
     /// - Parameter referrer: the profile whose `source_profile` this one is; `nil` for the first.
     private static func step(
-        _ profile: SharedConfigSection, referrer: String?, visited: [String], hops: inout [RoleHop]
+        _ profile: SharedConfigSection, referrer: String?, visited: [String], hops: inout [RoleHop],
+        configuration: SharedConfiguration
     ) throws(S3ClientError) -> Step {
         let name = profile.name
         if referrer != nil, let keys = try staticKeys(profile) {
             return .done(ProfileChain(source: .staticKeys(profile: name, keys), roles: hops.reversed()))
         }
         guard let roleARN = profile["role_arn"] else {
-            if let source = try ownSource(profile) {
+            if let source = try ownSource(profile, configuration: configuration) {
                 return .done(ProfileChain(source: source, roles: hops.reversed()))
             }
-            if profile["sso_session"] != nil || profile["sso_start_url"] != nil { throw unsupportedSSO(name) }
+            if profile["sso_session"] != nil || profile["sso_start_url"] != nil { throw ssoWithoutRole(name) }
             guard let referrer else { return .done(nil) }
             throw S3ClientError(
                 .configuration,
-                "profile '\(name)' is the source_profile of '\(referrer)' but has no credentials: give it aws_access_key_id and aws_secret_access_key, credential_process or a role"
+                "profile '\(name)' is the source_profile of '\(referrer)' but has no credentials: give it aws_access_key_id and aws_secret_access_key, IAM Identity Center (sso_session, sso_account_id, sso_role_name), credential_process or a role"
             )
         }
         if let tokenFile = profile["web_identity_token_file"] {
@@ -187,16 +192,21 @@ public struct ProfileChain: Sendable, Hashable {
     }
 
     /// A profile's own credentials, without roles.
-    private static func ownSource(_ profile: SharedConfigSection) throws(S3ClientError) -> Source? {
+    private static func ownSource(_ profile: SharedConfigSection, configuration: SharedConfiguration)
+        throws(S3ClientError) -> Source?
+    {
         if let keys = try staticKeys(profile) { return .staticKeys(profile: profile.name, keys) }
+        if let sso = try SSOConfiguration.resolve(profile, in: configuration) {
+            return .sso(profile: profile.name, sso)
+        }
         if let command = profile["credential_process"] { return .process(profile: profile.name, command: command) }
         return nil
     }
 
-    private static func unsupportedSSO(_ profile: String) -> S3ClientError {
+    private static func ssoWithoutRole(_ profile: String) -> S3ClientError {
         S3ClientError(
             .configuration,
-            "profile '\(profile)' uses IAM Identity Center (SSO), which s3sync does not read directly. Add `credential_process = aws configure export-credentials --profile \(profile) --format process` to another profile and use that one, or export the keys"
+            "profile '\(profile)' signs in with IAM Identity Center (SSO) but has no sso_account_id and sso_role_name: add the account and the role to get credentials for (`aws configure sso --profile \(profile)` writes them)"
         )
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The credentials a profile of the shared config files describes: static keys,
-/// `credential_process`, a role assumed from a `source_profile` or `credential_source`, or a role
-/// assumed with a web identity token. See ``ProfileChain`` for the rules.
+/// The credentials a profile of the shared config files describes: static keys, IAM Identity
+/// Center (SSO, see ``SSOCredentialProvider``), `credential_process`, a role assumed from a
+/// `source_profile` or `credential_source`, or a role assumed with a web identity token. See
+/// ``ProfileChain`` for the rules.
 ///
 /// Returns `nil` when the profile is `default` and absent, or has no credentials settings (the
 /// chain moves on); throws when a profile named with `--profile` / `AWS_PROFILE` does not exist
@@ -15,6 +16,8 @@ public struct ProfileCredentialProvider: CredentialProvider {
     public let isExplicit: Bool
     /// Signs and sends `AssumeRole` / `AssumeRoleWithWebIdentity`.
     public let sts: STSClient
+    /// Sends `GetRoleCredentials` and `CreateToken` for SSO profiles.
+    public let sso: SSOClient
     let files: SharedConfigFiles?
     let containerBaseURL: String
     let now: @Sendable () -> Date
@@ -30,7 +33,7 @@ public struct ProfileCredentialProvider: CredentialProvider {
     ///   - containerBaseURL: for `credential_source = EcsContainer`; only tests change it.
     public init(
         profileName: String, configuration: SharedConfiguration, environment: [String: String],
-        isExplicit: Bool = false, sts: STSClient, files: SharedConfigFiles? = nil,
+        isExplicit: Bool = false, sts: STSClient, sso: SSOClient = SSOClient(), files: SharedConfigFiles? = nil,
         containerBaseURL: String = ContainerCredentialProvider.defaultBaseURL,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -39,6 +42,7 @@ public struct ProfileCredentialProvider: CredentialProvider {
         self.environment = environment
         self.isExplicit = isExplicit
         self.sts = sts
+        self.sso = sso
         self.files = files
         self.containerBaseURL = containerBaseURL
         self.now = now
@@ -73,6 +77,13 @@ public struct ProfileCredentialProvider: CredentialProvider {
             return credentials
         case .process(let profile, let command):
             let provider = ProcessCredentialProvider(command: command, profileName: profile, environment: environment)
+            guard let credentials = try await provider.loadCredentials() else {
+                throw S3ClientError(.credentials, "\(provider.name) gave no credentials")
+            }
+            return credentials
+        case .sso(let profile, let settings):
+            let provider = SSOCredentialProvider(
+                profileName: profile, configuration: settings, environment: environment, client: sso, now: now)
             guard let credentials = try await provider.loadCredentials() else {
                 throw S3ClientError(.credentials, "\(provider.name) gave no credentials")
             }
