@@ -12,6 +12,8 @@ p.add_argument("--md5", action="store_true"); p.add_argument("--metadata", actio
 p = sub.add_parser("uploads"); p.add_argument("bucket"); p.add_argument("prefix", nargs="?", default="")
 p = sub.add_parser("get"); p.add_argument("bucket"); p.add_argument("key")
 p = sub.add_parser("put"); p.add_argument("bucket"); p.add_argument("key"); p.add_argument("body")
+p = sub.add_parser("create-upload"); p.add_argument("bucket"); p.add_argument("key")
+p.add_argument("--part-bytes", type=int, default=0)
 args = parser.parse_args()
 
 s3 = boto3.client("s3", endpoint_url=args.endpoint, config=Config(
@@ -34,7 +36,8 @@ elif args.command == "uploads":
     kwargs = {"Bucket": args.bucket, "Prefix": args.prefix}
     while True:
         r = s3.list_multipart_uploads(**kwargs)
-        out += [{"key": u["Key"], "uploadId": u["UploadId"]} for u in r.get("Uploads", [])]
+        out += [{"key": u["Key"], "uploadId": u["UploadId"], "initiated": u["Initiated"].timestamp()}
+                for u in r.get("Uploads", [])]
         if not r.get("IsTruncated"):
             break
         kwargs["KeyMarker"] = r["NextKeyMarker"]; kwargs["UploadIdMarker"] = r["NextUploadIdMarker"]
@@ -43,3 +46,9 @@ elif args.command == "get":
     sys.stdout.write(base64.b64encode(s3.get_object(Bucket=args.bucket, Key=args.key)["Body"].read()).decode())
 elif args.command == "put":
     s3.put_object(Bucket=args.bucket, Key=args.key, Body=args.body.encode())
+elif args.command == "create-upload":
+    upload_id = s3.create_multipart_upload(Bucket=args.bucket, Key=args.key)["UploadId"]
+    if args.part_bytes:
+        s3.upload_part(Bucket=args.bucket, Key=args.key, UploadId=upload_id, PartNumber=1,
+                       Body=b"u" * args.part_bytes)
+    sys.stdout.write(upload_id)
