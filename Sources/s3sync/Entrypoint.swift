@@ -59,5 +59,7 @@ struct S3SyncCommand: AsyncParsableCommand {
             after checkpointing.
             """,
         version: "0.1.0",
-        subcommands: [PushCommand.self, PullCommand.self, ResumeCommand.self, StatusCommand.self])
+        subcommands: [
+            PushCommand.self, PullCommand.self, ResumeCommand.self, StatusCommand.self, CleanCommand.self,
+        ])
 }

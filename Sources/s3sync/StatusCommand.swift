@@ -6,7 +6,12 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show what ran, what is left and what failed.",
-        discussion: "Without JOB, lists the most recent jobs.")
+        discussion: """
+            Without JOB, lists the most recent jobs. With --history, lists past runs instead, newest \
+            first: with JOB, the runs of its sync (the same direction, directory and bucket prefix, \
+            across the jobs of successive pushes or pulls), without, the runs of every sync. A run \
+            whose process died without recording its end (SIGKILL, power loss) reads `killed`.
+            """)
 
     @Argument(help: "The job id.")
     var job: Int64?
@@ -16,14 +21,37 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON on stdout.")
     var json = false
 
+    @Flag(help: "List past runs with their outcome, duration, what they moved and failures.")
+    var history = false
+
+    @Option(help: "With --history, how many runs to list.")
+    var limit: Int = 20
+
+    func validate() throws {
+        if limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
     func run() async throws {
         let path = state.path
         do {
             guard FileManager.default.fileExists(atPath: path) else {
-                if json { print(job == nil ? "[]" : "{}") } else { print("no jobs yet (no state database at \(path))") }
+                if json {
+                    print(job == nil || history ? "[]" : "{}")
+                } else {
+                    print("no jobs yet (no state database at \(path))")
+                }
                 return
             }
             let store = try JobStore(path: path)
+            if history {
+                let runs = try await RunHistory.load(store: store, jobID: job, limit: limit)
+                if json {
+                    print(runs.json)
+                } else {
+                    print(runs.entries.isEmpty ? "no runs yet" : runs.text)
+                }
+                return
+            }
             let statuses = try await JobStatus.load(store: store, jobID: job)
             if json {
                 print(JobStatus.json(statuses, single: job != nil))

@@ -20,6 +20,8 @@ public struct BucketInspector: Sendable {
     public struct Upload: Sendable, Hashable, Decodable {
         public let key: String
         public let uploadId: String
+        /// When the store says it was started, seconds since 1970.
+        public let initiated: Double?
     }
 
     public let server: S3TestServer
@@ -57,6 +59,13 @@ public struct BucketInspector: Sendable {
     /// Multipart uploads still open under the prefix.
     public func openUploads(bucket: String, prefix: String = "") async throws -> [Upload] {
         try JSONDecoder().decode([Upload].self, from: await run(["uploads", bucket, prefix]))
+    }
+
+    /// Starts a multipart upload with boto3, with one part of `partBytes` bytes unless 0 (an
+    /// upload some other program left behind); returns its upload id.
+    public func createUpload(bucket: String, key: String, partBytes: Int = 0) async throws -> String {
+        let output = try await run(["create-upload", bucket, key, "--part-bytes", String(partBytes)])
+        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The raw bytes of one object.

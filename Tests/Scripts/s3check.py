@@ -15,6 +15,8 @@ p = sub.add_parser("put"); p.add_argument("bucket"); p.add_argument("key"); p.ad
 p = sub.add_parser("put-file"); p.add_argument("bucket"); p.add_argument("key"); p.add_argument("path")
 p.add_argument("--part-size", type=int, default=0, help="upload in parts of this size (multipart) when > 0")
 p = sub.add_parser("head"); p.add_argument("bucket"); p.add_argument("key")
+p = sub.add_parser("create-upload"); p.add_argument("bucket"); p.add_argument("key")
+p.add_argument("--part-bytes", type=int, default=0)
 args = parser.parse_args()
 
 s3 = boto3.client("s3", endpoint_url=args.endpoint, config=Config(
@@ -38,7 +40,8 @@ elif args.command == "uploads":
     kwargs = {"Bucket": args.bucket, "Prefix": args.prefix}
     while True:
         r = s3.list_multipart_uploads(**kwargs)
-        out += [{"key": u["Key"], "uploadId": u["UploadId"]} for u in r.get("Uploads", [])]
+        out += [{"key": u["Key"], "uploadId": u["UploadId"], "initiated": u["Initiated"].timestamp()}
+                for u in r.get("Uploads", [])]
         if not r.get("IsTruncated"):
             break
         kwargs["KeyMarker"] = r["NextKeyMarker"]; kwargs["UploadIdMarker"] = r["NextUploadIdMarker"]
@@ -71,3 +74,9 @@ elif args.command == "put-file":
             parts.append({"PartNumber": number, "ETag": part["ETag"]})
         s3.complete_multipart_upload(Bucket=args.bucket, Key=args.key, UploadId=upload,
                                      MultipartUpload={"Parts": parts})
+elif args.command == "create-upload":
+    upload_id = s3.create_multipart_upload(Bucket=args.bucket, Key=args.key)["UploadId"]
+    if args.part_bytes:
+        s3.upload_part(Bucket=args.bucket, Key=args.key, UploadId=upload_id, PartNumber=1,
+                       Body=b"u" * args.part_bytes)
+    sys.stdout.write(upload_id)

@@ -33,6 +33,10 @@ extension JobStore {
             try createDownloadTables(db)
             try keyIndexByDirectory(db)
         }
+        // The history of runs, so "has it been failing since Tuesday?" is one query.
+        migrator.registerMigration("v5") { db in
+            try createRunTable(db)
+        }
         if let target {
             try migrator.migrate(writer, upTo: target)
         } else {
@@ -137,6 +141,35 @@ extension JobStore {
             t.column("md5", .text).notNull()
             t.primaryKey(["downloadRowID", "partNumber"])
         }
+    }
+
+    /// Runs of pushes, pulls and resumes: one row a run, opened when it starts and closed when
+    /// it ends (a row left open is a run that was killed).
+    static func createRunTable(_ db: Database) throws {
+        try db.create(table: "run") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("jobID", .integer).references("job", onDelete: .setNull)
+            t.column("command", .text).notNull()
+            t.column("direction", .text).notNull()
+            t.column("source", .text).notNull()
+            t.column("endpoint", .text).notNull()
+            t.column("bucket", .text).notNull()
+            t.column("prefix", .text).notNull()
+            t.column("pid", .integer).notNull()
+            t.column("host", .text).notNull()
+            t.column("startedAt", .double).notNull()
+            t.column("endedAt", .double)
+            t.column("outcome", .text)
+            for column in [
+                "plannedFiles", "plannedBytes", "transferredFiles", "transferredBytes", "skippedFiles", "deletedFiles",
+                "failedFiles", "changedFiles",
+            ] {
+                t.column(column, .integer).notNull().defaults(to: 0)
+            }
+            t.column("error", .text)
+        }
+        try db.create(index: "runBySync", on: "run", columns: ["source", "bucket", "prefix", "endpoint", "direction"])
+        try db.create(index: "runByJob", on: "run", columns: ["jobID"])
     }
 
     /// The index gets the local directory in its key: a pull into another directory (a restore

@@ -58,40 +58,47 @@ public struct SyncRunner: Sendable {
     {
         let started = Date()
         let localRoot = try Self.absolutePath(local)
-        if direction == .pull && !options.dryRun { _ = try DownloadRoot(path: localRoot) }
-        let walker = try Self.walker(direction, root: localRoot, options: options)
-        try await checkCredentials()
         if options.dryRun {
+            let walker = try Self.walker(direction, root: localRoot, options: options)
+            try await checkCredentials()
             return try await dryRun(
                 direction, walker: walker, remote: remote, options: options, started: started)
         }
-        let lock = try JobLock(
-            directory: lockDirectory,
-            identity: Self.identity(endpoint: endpoint, location: remote, source: localRoot),
-            description: direction == .push ? "\(localRoot) → \(remote)" : "\(remote) → \(localRoot)")
-        defer { withExtendedLifetime(lock) {} }
+        let run = runRecord(
+            command: direction.rawValue, direction: direction, source: localRoot, location: remote, started: started)
+        return try await recordingRun(run) { runID in
+            if direction == .pull { _ = try DownloadRoot(path: localRoot) }
+            let walker = try Self.walker(direction, root: localRoot, options: options)
+            try await checkCredentials()
+            let lock = try JobLock(
+                directory: lockDirectory,
+                identity: Self.identity(endpoint: endpoint, location: remote, source: localRoot),
+                description: direction == .push ? "\(localRoot) → \(remote)" : "\(remote) → \(localRoot)")
+            defer { withExtendedLifetime(lock) {} }
 
-        let earlier = try await store.unfinishedJobs(
-            source: localRoot, endpoint: endpoint, location: remote, direction: direction)
-        for var job in earlier {
-            job.state = .superseded
-            job.updatedAt = Date().timeIntervalSince1970
-            try await store.updateJob(job)
+            let earlier = try await store.unfinishedJobs(
+                source: localRoot, endpoint: endpoint, location: remote, direction: direction)
+            for var job in earlier {
+                job.state = .superseded
+                job.updatedAt = Date().timeIntervalSince1970
+                try await store.updateJob(job)
+            }
+            let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
+            var job = try await store.createJob(
+                JobRecord(
+                    source: localRoot, endpoint: endpoint, bucket: remote.bucket, prefix: remote.prefix,
+                    options: optionsJSON, state: .planning, now: started.timeIntervalSince1970, direction: direction))
+            if let id = job.id { try await store.attachRun(id: runID, jobID: id) }
+            progress.update { $0.job = job.id }
+            do {
+                try await plan(job: &job, walker: walker, options: options, progress: progress)
+            } catch {
+                return try await stopEarly(job: job, error: error, progress: progress, started: started)
+            }
+            return try await execute(
+                job: job, options: options, progress: progress, started: started,
+                supersededJobs: Set(earlier.compactMap(\.id)))
         }
-        let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
-        var job = try await store.createJob(
-            JobRecord(
-                source: localRoot, endpoint: endpoint, bucket: remote.bucket, prefix: remote.prefix,
-                options: optionsJSON, state: .planning, now: started.timeIntervalSince1970, direction: direction))
-        progress.update { $0.job = job.id }
-        do {
-            try await plan(job: &job, walker: walker, options: options, progress: progress)
-        } catch {
-            return try await stopEarly(job: job, error: error, progress: progress, started: started)
-        }
-        return try await execute(
-            job: job, options: options, progress: progress, started: started,
-            supersededJobs: Set(earlier.compactMap(\.id)))
     }
 
     /// The walk of the local directory: a push follows symbolic links unless told not to; a pull
@@ -136,31 +143,37 @@ public struct SyncRunner: Sendable {
             return report
         }
         let options = resumable.options
-        let lock = try JobLock(
-            directory: lockDirectory,
-            identity: Self.identity(endpoint: endpoint, location: job.destination, source: job.source),
-            description: job.direction == .push
-                ? "\(job.source) → \(job.destination)" : "\(job.destination) → \(job.source)")
-        defer { withExtendedLifetime(lock) {} }
-        try await checkCredentials()
-        if job.state == .planning {
-            observer.handle(.notice("job \(id) was interrupted while planning; planning it again"))
-            do {
-                try await store.removeTasks(jobID: id)
-                let walker = try Self.walker(job.direction, root: job.source, options: options)
-                try await plan(job: &job, walker: walker, options: options, progress: progress)
-            } catch {
-                return try await stopEarly(job: job, error: error, progress: progress, started: started)
+        let run = runRecord(
+            command: "resume", direction: job.direction, source: job.source, location: job.destination, jobID: id,
+            started: started)
+        return try await recordingRun(run) { _ in
+            let lock = try JobLock(
+                directory: lockDirectory,
+                identity: Self.identity(endpoint: endpoint, location: job.destination, source: job.source),
+                description: job.direction == .push
+                    ? "\(job.source) → \(job.destination)" : "\(job.destination) → \(job.source)")
+            defer { withExtendedLifetime(lock) {} }
+            try await checkCredentials()
+            if job.state == .planning {
+                observer.handle(.notice("job \(id) was interrupted while planning; planning it again"))
+                do {
+                    try await store.removeTasks(jobID: id)
+                    let walker = try Self.walker(job.direction, root: job.source, options: options)
+                    try await plan(job: &job, walker: walker, options: options, progress: progress)
+                } catch {
+                    return try await stopEarly(job: job, error: error, progress: progress, started: started)
+                }
+            } else {
+                try await store.retryFailedTasks(jobID: id)
+                progress.update {
+                    $0.plannedFiles = job.plannedUploads
+                    $0.plannedBytes = job.plannedBytes
+                    $0.skippedFiles = job.skippedFiles
+                }
             }
-        } else {
-            try await store.retryFailedTasks(jobID: id)
-            progress.update {
-                $0.plannedFiles = job.plannedUploads
-                $0.plannedBytes = job.plannedBytes
-                $0.skippedFiles = job.skippedFiles
-            }
+            return try await execute(
+                job: job, options: options, progress: progress, started: started, supersededJobs: [])
         }
-        return try await execute(job: job, options: options, progress: progress, started: started, supersededJobs: [])
     }
 
     /// Fails early and clearly when no credentials can be found.
