@@ -102,13 +102,14 @@ def main() -> int:
         commands = runs(binary, work, server.url)
         for index, (command, expected) in enumerate(commands):
             print("profile-order:", " ".join(os.path.basename(part) for part in command[:3]), file=sys.stderr)
-            status = subprocess.run(
+            result = subprocess.run(
                 ["valgrind", "--tool=callgrind", f"--callgrind-out-file={profiles}/run-{index}.%p", "--dump-instr=no",
                  "--compress-strings=no", "--demangle=no", *command],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode
-            if status != expected:
-                raise SystemExit(f"profile-order: {' '.join(command)} exited {status}, not {expected}; "
-                                 "the profile would not show a normal run")
+                env=env, capture_output=True, text=True, check=False)
+            if result.returncode != expected:
+                said = [line for line in (result.stdout + result.stderr).splitlines() if not line.startswith("==")]
+                raise SystemExit(f"profile-order: {' '.join(command)} exited {result.returncode}, not {expected}; "
+                                 "the profile would not show a normal run. It said:\n" + "\n".join(said[-20:]))
         cost = Counter()
         used_by = {}
         for index in range(len(commands)):
