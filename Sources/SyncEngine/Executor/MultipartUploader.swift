@@ -172,8 +172,7 @@ struct MultipartUploader: Sendable {
                         uploadRowID: rowID, partNumber: number, size: range.length, eTag: part.eTag,
                         checksumAlgorithm: part.checksum?.algorithm.rawValue, checksum: part.checksum?.base64))
                 return part
-            }
-        ) { results.append($0) }
+            }, collect: { results.append($0) })
         return results
     }
 

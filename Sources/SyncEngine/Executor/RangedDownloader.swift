@@ -227,13 +227,13 @@ struct RangedDownloader: Sendable {
                 try await store.recordRange(
                     DownloadedRangeRecord(downloadRowID: rowID, partNumber: number, length: range.length, md5: md5))
                 return (number, md5, head)
-            }
-        ) { number, md5, answer in
-            digests[number] = md5
-            if head == nil { head = answer }
-            sequential?.add(number)
-            try await sequential?.advance(reading: fd)
-        }
+            },
+            collect: { number, md5, answer in
+                digests[number] = md5
+                if head == nil { head = answer }
+                sequential?.add(number)
+                try await sequential?.advance(reading: fd)
+            })
         return (digests, head)
     }
 
