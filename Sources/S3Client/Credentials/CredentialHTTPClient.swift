@@ -90,3 +90,34 @@ struct CredentialHTTPClient: Sendable {
         return S3ClientError(.connection, "cannot connect to \(url): \(text)")
     }
 }
+
+extension CredentialHTTPClient {
+    /// What one attempt of a credential request came to: the answer, or a failure worth trying
+    /// again (a 5xx, throttling).
+    enum Attempt<Value> {
+        case done(Value)
+        case retry(any Error)
+    }
+
+    /// Makes up to three attempts (100 and 400 ms apart) of a request to a credential service:
+    /// again after a failure `attempt` calls retryable and after a connection that failed or timed
+    /// out (reported as a credentials error prefixed with `what`); any other error ends it.
+    static func retrying<Value>(what: String, _ attempt: () async throws -> Attempt<Value>) async throws -> Value {
+        var attempts = 0
+        while true {
+            attempts += 1
+            try Task.checkCancellation()
+            let retryable: any Error
+            do {
+                switch try await attempt() {
+                case .done(let value): return value
+                case .retry(let error): retryable = error
+                }
+            } catch let error as S3ClientError where error.kind == .connection || error.kind == .timeout {
+                retryable = S3ClientError(.credentials, "\(what): \(error.message)")
+            }
+            guard attempts < 3 else { throw retryable }
+            try await Task.sleep(for: .milliseconds(attempts == 1 ? 100 : 400))
+        }
+    }
+}

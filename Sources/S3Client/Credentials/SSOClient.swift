@@ -140,26 +140,15 @@ public struct SSOClient: Sendable {
     private func send(
         _ method: HTTPMethod, _ url: String, headers: [(String, String)], body: String?, what: String
     ) async throws -> CredentialHTTPClient.Response {
-        var attempt = 0
-        while true {
-            attempt += 1
-            try Task.checkCancellation()
-            let retryable: any Error
-            do {
-                let response = try await CredentialHTTPClient.with(
-                    connectTimeout: .seconds(5), readTimeout: .seconds(10)
-                ) { client in
-                    try await client.send(method, url, headers: headers, body: body, deadline: .seconds(30))
-                }
-                if (200..<300).contains(response.status) { return response }
-                let failure = Self.failure(response)
-                guard response.status >= 500 || failure.code == "TooManyRequestsException" else { throw failure }
-                retryable = failure
-            } catch let error as S3ClientError where error.kind == .connection || error.kind == .timeout {
-                retryable = S3ClientError(.credentials, "\(what): \(error.message)")
+        try await CredentialHTTPClient.retrying(what: what) {
+            let response = try await CredentialHTTPClient.with(connectTimeout: .seconds(5), readTimeout: .seconds(10)) {
+                client in
+                try await client.send(method, url, headers: headers, body: body, deadline: .seconds(30))
             }
-            guard attempt < 3 else { throw retryable }
-            try await Task.sleep(for: .milliseconds(attempt == 1 ? 100 : 400))
+            if (200..<300).contains(response.status) { return .done(response) }
+            let failure = Self.failure(response)
+            guard response.status >= 500 || failure.code == "TooManyRequestsException" else { throw failure }
+            return .retry(failure)
         }
     }
 

@@ -97,10 +97,7 @@ public struct STSClient: Sendable {
         let url = "\(endpoint.scheme)://\(authority)\(path)"
         let failurePrefix = "STS \(action) for \(subject) at \(endpoint)"
 
-        var attempt = 0
-        while true {
-            attempt += 1
-            try Task.checkCancellation()
+        return try await CredentialHTTPClient.retrying(what: failurePrefix) {
             var signable = SignableRequest(
                 method: "POST", encodedPath: path,
                 headers: [
@@ -112,32 +109,23 @@ public struct STSClient: Sendable {
                 signer.sign(&signable, date: AmzDate(now()))
             }
             let headers = signable.headers.map { ($0.name, $0.value) }
-            let retryable: S3ClientError
-            do {
-                let response = try await CredentialHTTPClient.with(
-                    connectTimeout: .seconds(5), readTimeout: .seconds(10)
-                ) { client in
-                    try await client.send(.POST, url, headers: headers, body: body, deadline: .seconds(30))
-                }
-                if (200..<300).contains(response.status) {
-                    guard let root = try? XMLDocumentParser.parse(response.body),
-                        let result = root.child("\(action)Result")
-                    else {
-                        throw S3ClientError(.credentials, "\(failurePrefix): the answer is not an STS response")
-                    }
-                    return result
-                }
-                let error = Self.serviceError(response, prefix: failurePrefix)
-                guard response.status >= 500 || error.code == "Throttling" || error.code == "IDPCommunicationError"
-                else {
-                    throw S3ClientError(.credentials, error.message)
-                }
-                retryable = S3ClientError(.credentials, error.message)
-            } catch let error as S3ClientError where error.kind == .connection || error.kind == .timeout {
-                retryable = S3ClientError(.credentials, "\(failurePrefix): \(error.message)")
+            let response = try await CredentialHTTPClient.with(connectTimeout: .seconds(5), readTimeout: .seconds(10)) {
+                client in
+                try await client.send(.POST, url, headers: headers, body: body, deadline: .seconds(30))
             }
-            guard attempt < 3 else { throw retryable }
-            try await Task.sleep(for: .milliseconds(attempt == 1 ? 100 : 400))
+            if (200..<300).contains(response.status) {
+                guard let root = try? XMLDocumentParser.parse(response.body),
+                    let result = root.child("\(action)Result")
+                else {
+                    throw S3ClientError(.credentials, "\(failurePrefix): the answer is not an STS response")
+                }
+                return .done(result)
+            }
+            let error = Self.serviceError(response, prefix: failurePrefix)
+            guard response.status >= 500 || error.code == "Throttling" || error.code == "IDPCommunicationError" else {
+                throw S3ClientError(.credentials, error.message)
+            }
+            return .retry(S3ClientError(.credentials, error.message))
         }
     }
 
