@@ -11,11 +11,7 @@ struct DeleteExecutor: Sendable {
     let observer: any SyncObserver
 
     func run(jobID: Int64) async throws {
-        var lastID: Int64 = 0
-        while true {
-            let page = try await store.pendingTasks(jobID: jobID, kind: .delete, after: lastID, limit: 1000)
-            guard let last = page.last?.id else { break }
-            lastID = last
+        try await store.forEachPendingPage(jobID: jobID, kind: .delete) { page in
             // Never outside the destination prefix, whatever the database says.
             let tasks = page.filter { location.relativePath(of: $0.key).map { !$0.isEmpty } ?? false }
             let result = try await budget.withPermit {

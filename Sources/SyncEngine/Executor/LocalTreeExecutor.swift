@@ -57,11 +57,7 @@ struct LocalTreeExecutor: Sendable {
     private func forEachPage(
         jobID: Int64, kind: TaskRecord.Kind, _ body: (TaskRecord) throws -> (TaskRecord, String?)
     ) async throws {
-        var lastID: Int64 = 0
-        while true {
-            let page = try await store.pendingTasks(jobID: jobID, kind: kind, after: lastID, limit: 1000)
-            guard let last = page.last?.id else { break }
-            lastID = last
+        try await store.forEachPendingPage(jobID: jobID, kind: kind) { page in
             var updated: [TaskRecord] = []
             for task in page {
                 try Task.checkCancellation()

@@ -43,11 +43,7 @@ struct TransferExecutor: Sendable {
     /// Pages through pending tasks; returns those whose source changed while it was copied.
     func runPending(jobID: Int64, only include: @Sendable (TaskRecord) -> Bool) async throws -> [TaskRecord] {
         var changed: [TaskRecord] = []
-        var lastID: Int64 = 0
-        while true {
-            let page = try await store.pendingTasks(jobID: jobID, kind: transfer.kind, after: lastID, limit: 1000)
-            guard let last = page.last?.id else { break }
-            lastID = last
+        try await store.forEachPendingPage(jobID: jobID, kind: transfer.kind) { page in
             changed += try await runBatch(page.filter(include))
         }
         return changed

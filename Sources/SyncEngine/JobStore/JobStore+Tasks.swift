@@ -33,6 +33,20 @@ extension JobStore {
         }
     }
 
+    /// Calls `body` with a job's pending tasks of a kind, a page at a time in plan order; each
+    /// page starts after the last task of the one before, so every task is handed over once.
+    public func forEachPendingPage(
+        jobID: Int64, kind: TaskRecord.Kind, _ body: ([TaskRecord]) async throws -> Void
+    ) async throws {
+        var lastID: Int64 = 0
+        while true {
+            let page = try await pendingTasks(jobID: jobID, kind: kind, after: lastID, limit: 1000)
+            guard let last = page.last?.id else { return }
+            lastID = last
+            try await body(page)
+        }
+    }
+
     /// Saves the outcome of tasks (state, attempts, error) in one transaction.
     public func updateTasks(_ tasks: [TaskRecord]) async throws {
         guard !tasks.isEmpty else { return }
