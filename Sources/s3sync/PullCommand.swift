@@ -39,7 +39,7 @@ struct PullCommand: AsyncParsableCommand {
         let source = self.source
         let destination = self.destination
         try await CommandRun.run(
-            global: global, reporter: reporter, direction: .pull, metricsFile: transfer.metricsFile
+            global: global, reporter: reporter, direction: .pull, metricsFile: transfer.metrics.path
         ) { _ in
             let location = try S3Location(parsing: source)
             return CommandRun.Plan(

@@ -59,7 +59,7 @@ struct PushCommand: AsyncParsableCommand {
         let options = self.options
         let source = self.source
         let destination = self.destination
-        try await CommandRun.run(global: global, reporter: reporter, metricsFile: transfer.metricsFile) { _ in
+        try await CommandRun.run(global: global, reporter: reporter, metricsFile: transfer.metrics.path) { _ in
             let location = try S3Location(parsing: destination)
             return CommandRun.Plan(
                 labels: .init(direction: .push, local: try SyncRunner.absolutePath(source), remote: location),

@@ -22,10 +22,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(help: "Requests in flight for this run (default: the job's --concurrency).")
     var concurrency: Int?
 
-    @Option(
-        name: .customLong("metrics-file"),
-        help: "Write the run's metrics to PATH (Prometheus text format, for node_exporter's textfile collector).")
-    var metricsFile: String?
+    @OptionGroup var metrics: MetricsOption
 
     func validate() throws {
         if let bwlimit {
@@ -43,7 +40,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let global = self.global
         let bandwidthOverride = bwlimit.flatMap { ByteCount.parse($0.replacingOccurrences(of: "/s", with: "")) }
         let concurrencyOverride = concurrency
-        try await CommandRun.run(global: global, reporter: reporter, metricsFile: metricsFile) { [job] store in
+        try await CommandRun.run(global: global, reporter: reporter, metricsFile: metrics.path) { [job] store in
             var resumable = try await ResumableJob.load(from: store, id: job)
             if let bandwidthOverride { resumable?.options.bandwidthLimit = bandwidthOverride }
             if let concurrencyOverride { resumable?.options.concurrency = concurrencyOverride }

@@ -44,10 +44,7 @@ struct TransferOptions: ParsableArguments {
     @Option(help: "Limit bandwidth, bytes per second, e.g. 10MiB.")
     var bwlimit: String?
 
-    @Option(
-        name: .customLong("metrics-file"),
-        help: "Write the run's metrics to PATH (Prometheus text format, for node_exporter's textfile collector).")
-    var metricsFile: String?
+    @OptionGroup var metrics: MetricsOption
 
     @Option(
         name: .customLong("sse-c-key-file"),
