@@ -22,6 +22,10 @@ extension S3Client {
                 (status, responseHeaders, body) = try await sendWithSendfile(
                     url: url, method: request.method, headers: headers, slice: slice,
                     maxResponseBytes: request.maxResponseBytes)
+            case .chunks(let slice):
+                (status, responseHeaders, body) = try await sendChunks(
+                    url: url, method: request.method, headers: headers, slice: slice,
+                    maxResponseBytes: request.maxResponseBytes)
             default:
                 (status, responseHeaders, body) = try await sendStreaming(
                     url: url, method: request.method, headers: headers, body: path,

@@ -7,8 +7,8 @@ import NIOPosix
 import NIOSSL
 
 extension S3Client {
-    /// Sends a request with AsyncHTTPClient's async API, a file body read in chunks on NIO's
-    /// blocking-I/O pool (TLS, or a bandwidth limit), and collects the response.
+    /// Sends a request with AsyncHTTPClient's async API (no body, or bytes in memory) and collects
+    /// the response, or streams a successful one into `consumer`.
     func sendStreaming(
         url: String, method: HTTPMethod, headers: HTTPHeaders, body: BodyPath, maxResponseBytes: Int,
         consumer: ObjectBodyReader? = nil
@@ -17,7 +17,7 @@ extension S3Client {
         httpRequest.method = method
         httpRequest.headers = headers
         switch body {
-        case .none:
+        case .none, .chunks, .sendfile:
             break
         case .empty:
             httpRequest.body = .bytes(ByteBuffer())
@@ -25,13 +25,6 @@ extension S3Client {
             if let limiter = configuration.bandwidthLimiter { try await limiter.consume(buffer.readableBytes) }
             httpRequest.body = .bytes(buffer)
             configuration.bodyBytesObserver?(buffer.readableBytes)
-        case .chunks(let slice), .sendfile(let slice):
-            let file = try OpenFile(path: slice.path)
-            httpRequest.body = .stream(
-                FileSliceStream(
-                    file: file, slice: slice, chunkSize: configuration.bodyChunkSize,
-                    limiter: configuration.bandwidthLimiter, observer: configuration.bodyBytesObserver),
-                length: .known(slice.length))
         }
         let response = try await http.execute(httpRequest, timeout: .hours(24), logger: transportLogger)
         let status = Int(response.status.code)
@@ -45,6 +38,68 @@ extension S3Client {
         }
         let collected = try await response.body.collect(upTo: maxResponseBytes)
         return (Int(response.status.code), response.headers, collected)
+    }
+
+    /// Sends a request whose body is a file slice read in chunks (TLS, which cannot take a file
+    /// region, or a bandwidth limit, which paces chunks). Each chunk takes credit from the
+    /// process's ``S3ClientConfiguration/bodyMemory`` before it is read and gives it back once
+    /// the connection has written it, and one request has at most two chunks out (one written,
+    /// one read ahead): the memory bodies hold is bounded by bytes, however many requests are
+    /// in flight.
+    func sendChunks(
+        url: String, method: HTTPMethod, headers: HTTPHeaders, slice: FileSlice, maxResponseBytes: Int
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
+        let file = try OpenFile(path: slice.path)
+        let chunkSize = configuration.bodyChunkSize
+        let memory = configuration.bodyMemory
+        let limiter = configuration.bandwidthLimiter
+        let eventLoop = http.eventLoopGroup.next()
+        let body = HTTPClient.Body.stream(contentLength: slice.length) { writer in
+            let promise = eventLoop.makePromise(of: Void.self)
+            promise.completeWithTask {
+                try await Self.writeChunks(
+                    of: file, slice: slice, chunkSize: chunkSize, memory: memory, limiter: limiter, to: writer)
+            }
+            return promise.futureResult
+        }
+        let httpRequest = try HTTPClient.Request(url: url, method: method, headers: headers, body: body)
+        return try await perform(httpRequest, maxResponseBytes: maxResponseBytes, watchdog: nil)
+    }
+
+    /// Reads `slice` chunk by chunk and writes each to the request body as credit allows.
+    static func writeChunks(
+        of file: OpenFile, slice: FileSlice, chunkSize: Int, memory: CreditPool, limiter: ByteRateLimiter?,
+        to writer: HTTPClient.Body.StreamWriter
+    ) async throws {
+        let allocator = ByteBufferAllocator()
+        let end = slice.offset + slice.length
+        var position = slice.offset
+        var previous: EventLoopFuture<Void>?
+        while position < end {
+            let count = Int(min(Int64(chunkSize), end - position))
+            if let limiter { try await limiter.consume(count) }
+            let credit = try await memory.take(count)
+            let offset = position
+            let buffer: ByteBuffer
+            do {
+                buffer = try await NIOThreadPool.singleton.runIfActive {
+                    try file.read(at: offset, count: count, allocator: allocator)
+                }
+            } catch {
+                memory.giveBack(credit)
+                throw error
+            }
+            guard buffer.readableBytes == count else {
+                memory.giveBack(credit)
+                throw S3ClientError.fileShrank(file.path)
+            }
+            let written = writer.write(.byteBuffer(buffer))
+            written.whenComplete { _ in memory.giveBack(credit) }
+            position += Int64(count)
+            try await previous?.get()
+            previous = written
+        }
+        try await previous?.get()
     }
 
     /// Sends a request whose body is a file slice on a plain-HTTP connection with `sendfile(2)`:
@@ -88,18 +143,30 @@ extension S3Client {
             return write(from: slice.offset)
         }
         let httpRequest = try HTTPClient.Request(url: url, method: method, headers: headers, body: body)
+        // A file that shrinks under the upload would leave `sendfile` with nothing to send.
+        return try await perform(httpRequest, maxResponseBytes: maxResponseBytes) {
+            var status = stat()
+            guard fstat(file.descriptor, &status) == 0, Int64(status.st_size) < end else { return nil }
+            return S3ClientError.fileShrank(slice.path)
+        }
+    }
+
+    /// Executes a request whose body the delegate API sends, collecting the response; fails it
+    /// when `watchdog`, asked every second, returns an error.
+    private func perform(
+        _ httpRequest: HTTPClient.Request, maxResponseBytes: Int, watchdog: (@Sendable () -> S3ClientError?)?
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
         let collector = ResponseCollector(
             maxBodyBytes: maxResponseBytes, bodyBytesSent: configuration.bodyBytesObserver)
         let task = http.execute(
             request: httpRequest, delegate: collector, eventLoop: .indifferent, deadline: .now() + .hours(24),
             logger: transportLogger)
-        let watchdog = task.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
-            var status = stat()
-            if fstat(file.descriptor, &status) == 0, Int64(status.st_size) < end {
-                task.fail(reason: S3ClientError.fileShrank(slice.path))
+        let watch = watchdog.map { check in
+            task.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+                if let error = check() { task.fail(reason: error) }
             }
         }
-        defer { watchdog.cancel() }
+        defer { watch?.cancel() }
         return try await withTaskCancellationHandler {
             try await task.futureResult.get()
         } onCancel: {

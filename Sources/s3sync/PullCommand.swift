@@ -46,7 +46,7 @@ struct PullCommand: AsyncParsableCommand {
                 labels: .init(direction: .pull, local: try SyncRunner.absolutePath(destination), remote: location),
                 client: .init(
                     endpointURL: global.endpointURL, region: global.region, checksum: options.checksumAlgorithm,
-                    concurrency: options.concurrency, bandwidthLimit: options.bandwidthLimit,
+                    concurrency: options.concurrencyCeiling, bandwidthLimit: options.bandwidthLimit,
                     customerKeyFile: options.customerKeyFile),
                 work: { runner in try await runner.pull(source: location, destination: destination, options: options) })
         }

@@ -65,7 +65,7 @@ struct PushCommand: AsyncParsableCommand {
                 labels: .init(direction: .push, local: try SyncRunner.absolutePath(source), remote: location),
                 client: .init(
                     endpointURL: global.endpointURL, region: global.region, checksum: options.checksumAlgorithm,
-                    concurrency: options.concurrency, bandwidthLimit: options.bandwidthLimit,
+                    concurrency: options.concurrencyCeiling, bandwidthLimit: options.bandwidthLimit,
                     customerKeyFile: options.customerKeyFile),
                 work: { runner in try await runner.push(source: source, destination: location, options: options) })
         }

@@ -19,8 +19,8 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(help: "Limit upload bandwidth for this run, e.g. 10MiB (default: the job's --bwlimit).")
     var bwlimit: String?
 
-    @Option(help: "Requests in flight for this run (default: the job's --concurrency).")
-    var concurrency: Int?
+    @Option(help: "Requests in flight for this run: auto or a number (default: the job's --concurrency).")
+    var concurrency: ConcurrencyArgument?
 
     @OptionGroup var metrics: MetricsOption
 
@@ -29,9 +29,6 @@ struct ResumeCommand: AsyncParsableCommand {
             guard let rate = ByteCount.parse(bwlimit.replacingOccurrences(of: "/s", with: "")), rate > 0 else {
                 throw ValidationError("--bwlimit '\(bwlimit)' is not a rate (examples: 10MiB, 500K)")
             }
-        }
-        if let concurrency, !(1...1024).contains(concurrency) {
-            throw ValidationError("--concurrency must be between 1 and 1024")
         }
     }
 
@@ -43,7 +40,10 @@ struct ResumeCommand: AsyncParsableCommand {
         try await CommandRun.run(global: global, reporter: reporter, metricsFile: metrics.path) { [job] store in
             var resumable = try await ResumableJob.load(from: store, id: job)
             if let bandwidthOverride { resumable?.options.bandwidthLimit = bandwidthOverride }
-            if let concurrencyOverride { resumable?.options.concurrency = concurrencyOverride }
+            if let concurrencyOverride, var loaded = resumable {
+                concurrencyOverride.apply(to: &loaded.options)
+                resumable = loaded
+            }
             let options = resumable?.options ?? SyncOptions()
             return CommandRun.Plan(
                 labels: resumable.map {
@@ -51,7 +51,7 @@ struct ResumeCommand: AsyncParsableCommand {
                 },
                 client: .init(
                     endpointURL: Self.endpointURL(global: global, job: resumable?.job), region: global.region,
-                    checksum: options.checksumAlgorithm, concurrency: options.concurrency,
+                    checksum: options.checksumAlgorithm, concurrency: options.concurrencyCeiling,
                     bandwidthLimit: options.bandwidthLimit, customerKeyFile: options.customerKeyFile),
                 work: { [resumable] runner in try await runner.resume(resumable) })
         }

@@ -28,8 +28,13 @@ struct TransferOptions: ParsableArguments {
     @Flag(name: .customLong("size-only"), help: "Compare sizes only.")
     var sizeOnly = false
 
-    @Option(help: "Requests in flight at once, files and parts together.")
-    var concurrency: Int = 32
+    @Option(
+        help: ArgumentHelp(
+            "Requests in flight at once, files, parts and listings together: auto, or a number from 1 to 1024.",
+            discussion:
+                "auto starts at 32 and finds its own level: it grows while throughput rises and backs off when it stops rising or the store throttles."
+        ))
+    var concurrency: ConcurrencyArgument = .auto
 
     @Option(
         name: .customLong("part-size"),
@@ -74,9 +79,6 @@ struct TransferOptions: ParsableArguments {
 
     func validate() throws {
         if checksum && sizeOnly { throw ValidationError("--checksum and --size-only cannot be used together") }
-        guard (1...1024).contains(concurrency) else {
-            throw ValidationError("--concurrency must be between 1 and 1024")
-        }
         if let maxDelete, maxDelete < 0 { throw ValidationError("--max-delete must be 0 or more") }
         guard let part = ByteCount.parse(partSize) else {
             throw ValidationError("--part-size '\(partSize)' is not a size (examples: 8MiB, 64M, 1GiB)")
@@ -101,7 +103,7 @@ struct TransferOptions: ParsableArguments {
         options.maxDelete = maxDelete
         options.dryRun = dryRun
         options.filters = orderedFilters
-        options.concurrency = concurrency
+        concurrency.apply(to: &options)
         options.partSize = ByteCount.parse(partSize) ?? 8 << 20
         options.multipartThreshold = ByteCount.parse(multipartThreshold) ?? 8 << 20
         options.bandwidthLimit = bwlimit.flatMap { ByteCount.parse($0.replacingOccurrences(of: "/s", with: "")) }

@@ -65,4 +65,29 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Starts a server script that takes `--port-file PATH` and writes the port it listens on
+    /// there once ready; returns the process and the port, or throws with its log.
+    static func startListening(name: String, executable: String, arguments: [String], workDirectory: String)
+        async throws -> (ChildProcess, Int)
+    {
+        let portFile = workDirectory + "/port"
+        let process = try ChildProcess(
+            executable: executable, arguments: arguments + ["--port-file", portFile],
+            logPath: workDirectory + "/process.log")
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8),
+                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
+                return (process, port)
+            }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        await process.stop()
+        let log = process.log
+        TestEnvironment.removeTree(workDirectory)
+        throw TestSupportError("\(name) did not start:\n\(log)")
+    }
 }

@@ -79,33 +79,18 @@ public struct FaultProxy: Sendable {
         whenUpstreamIsDown: UpstreamDownBehaviour = .badGateway
     ) async throws -> FaultProxy {
         let work = try TestEnvironment.makeTemporaryDirectory("faultproxy")
-        let portFile = work + "/port"
         let configuration = String(
             decoding: try JSONEncoder().encode(
                 Configuration(seed: seed, rules: rules, whenUpstreamIsDown: whenUpstreamIsDown)),
             as: UTF8.self)
-        let process = try ChildProcess(
-            executable: try TestEnvironment.tool("python"),
+        let (process, port) = try await ChildProcess.startListening(
+            name: "the fault proxy", executable: try TestEnvironment.tool("python"),
             arguments: [
                 TestEnvironment.packageRoot + "/Tests/Scripts/faultproxy.py", "--upstream",
-                "\(upstreamHost):\(upstreamPort)", "--port-file", portFile, "--config", configuration,
-                "--parent-pid", String(getpid()),
+                "\(upstreamHost):\(upstreamPort)", "--config", configuration, "--parent-pid", String(getpid()),
             ],
-            logPath: work + "/proxy.log")
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOfFile: portFile, encoding: .utf8),
-                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
-            {
-                return FaultProxy(port: port, upstreamPort: upstreamPort, process: process, workDirectory: work)
-            }
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        await process.stop()
-        let log = process.log
-        TestEnvironment.removeTree(work)
-        throw TestSupportError("the fault proxy did not start:\n\(log)")
+            workDirectory: work)
+        return FaultProxy(port: port, upstreamPort: upstreamPort, process: process, workDirectory: work)
     }
 
     /// Stops the proxy and removes its files.

@@ -24,6 +24,7 @@ public struct S3SyncBinary: Sendable {
 
         public func int(_ key: String) -> Int? { (summary[key] as? NSNumber)?.intValue }
         public func string(_ key: String) -> String? { summary[key] as? String }
+        public func double(_ key: String) -> Double? { (summary[key] as? NSNumber)?.doubleValue }
     }
 
     /// `S3SYNC_TEST_BINARY` if set (to run the suite against the release binary), else the one

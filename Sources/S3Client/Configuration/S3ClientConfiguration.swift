@@ -23,6 +23,12 @@ public struct S3ClientConfiguration: Sendable {
     public var maxConnectionsPerHost: Int
     /// Size of the chunks an upload body is read and sent in.
     public var bodyChunkSize: Int
+    /// The bytes of request bodies held in memory at once, shared by every request of the
+    /// client: chunks read from files (TLS, a bandwidth limit) and bodies read whole by callers
+    /// that take their credit here.
+    public var bodyMemory = CreditPool(capacity: Self.defaultBodyMemory)
+    /// 16 MiB: a few hundred small files or chunks in flight.
+    public static let defaultBodyMemory = 16 << 20
     public var userAgent: String
     /// Paces request bodies to a byte rate (`--bwlimit`), shared by all requests.
     public var bandwidthLimiter: ByteRateLimiter?

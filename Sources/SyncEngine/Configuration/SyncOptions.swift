@@ -18,8 +18,12 @@ public struct SyncOptions: Sendable, Hashable, Codable {
     public var dryRun = false
     public var filters: [FilterRule] = []
     public var followSymlinks = true
-    /// Requests in flight at once, files and parts together.
+    /// Requests in flight at once, files, parts and listings together: where the budget
+    /// starts when ``adaptiveConcurrency`` is on, the budget itself when it is off.
     public var concurrency = 32
+    /// Whether the budget finds its own level (`--concurrency auto`), up to
+    /// ``concurrencyCeiling``.
+    public var adaptiveConcurrency = true
     public var partSize: Int64 = 8 << 20
     public var multipartThreshold: Int64 = 8 << 20
     /// Bytes per second sent, `nil` for unlimited.
@@ -52,6 +56,8 @@ public struct SyncOptions: Sendable, Hashable, Codable {
         filters = try value(.filters, defaults.filters)
         followSymlinks = try value(.followSymlinks, defaults.followSymlinks)
         concurrency = try value(.concurrency, defaults.concurrency)
+        // Jobs saved before the budget could move kept the one they were given.
+        adaptiveConcurrency = try value(.adaptiveConcurrency, false)
         partSize = try value(.partSize, defaults.partSize)
         multipartThreshold = try value(.multipartThreshold, defaults.multipartThreshold)
         bandwidthLimit = try container.decodeIfPresent(Int64.self, forKey: .bandwidthLimit)
@@ -60,5 +66,11 @@ public struct SyncOptions: Sendable, Hashable, Codable {
         attributes = try value(.attributes, defaults.attributes)
         guessContentType = try value(.guessContentType, defaults.guessContentType)
         customerKeyFile = try container.decodeIfPresent(String.self, forKey: .customerKeyFile)
+    }
+
+    /// The most requests in flight this run may reach: the fixed budget, or the ceiling the
+    /// adaptive one stays under.
+    public var concurrencyCeiling: Int {
+        adaptiveConcurrency ? max(concurrency, ConcurrencyController.Bounds.process.ceiling) : concurrency
     }
 }

@@ -104,18 +104,22 @@ struct FileUploader: FileTransfer {
         return attributes
     }
 
-    /// One PUT. Small files are read once into memory; larger ones are checksummed, then streamed.
+    /// One PUT. Small files are read once into memory, holding a permit and the body's credit of
+    /// the client's body memory (in that order, as a streamed body takes its chunks' credit
+    /// inside its request); larger ones are checksummed, then streamed.
     func putSingle(_ task: TaskRecord, path: String, identity: FileIdentity) async throws -> String {
         let metadata = ["mtime": identity.mtimeMetadata]
         if identity.size <= Self.inMemoryLimit {
-            let buffer = try Self.readWhole(path: path, size: identity.size)
-            let checksum = try await client.checksum(of: .bytes(buffer), algorithm: checksumAlgorithm)
             return try await budget.withPermit {
-                try await client.putObject(
-                    bucket: location.bucket, key: task.key, body: .bytes(buffer), checksum: checksum,
-                    metadata: metadata,
-                    attributes: attributes(forPath: task.path)
-                ).eTag
+                try await client.configuration.bodyMemory.withCredit(Int(identity.size)) {
+                    let buffer = try Self.readWhole(path: path, size: identity.size)
+                    let checksum = try await client.checksum(of: .bytes(buffer), algorithm: checksumAlgorithm)
+                    return try await client.putObject(
+                        bucket: location.bucket, key: task.key, body: .bytes(buffer), checksum: checksum,
+                        metadata: metadata,
+                        attributes: attributes(forPath: task.path)
+                    ).eTag
+                }
             }
         }
         let body = S3RequestBody.file(FileSlice(path: path, offset: 0, length: identity.size))

@@ -1,81 +1,64 @@
+import S3Client
 import Synchronization
 
-/// The request budget files and parts share (`--concurrency`): an async semaphore, first come
-/// first served, that gives up waiting when its task is cancelled.
+/// The requests in flight that files, parts, ranges and listings share (`--concurrency`): a
+/// permit per request, first come first served. It counts what went through it — requests
+/// completed, their latency, whether work waited for a permit — for the controller that moves
+/// its capacity (``AdaptiveConcurrency``).
 public final class RequestBudget: Sendable {
-    private struct Waiter {
-        let id: UInt64
-        let continuation: CheckedContinuation<Void, any Error>
+    /// What the budget saw since the last ``takeCounters()``.
+    struct Counters: Sendable, Equatable {
+        var completed = 0
+        var latencySeconds = 0.0
+        /// The most permits out at once.
+        var peakInUse = 0
+        /// Whether a request waited for a permit: the budget, not the work, was the limit.
+        var contended = false
     }
 
-    private struct State {
-        var available: Int
-        var waiters: [Waiter] = []
-        var head = 0
-        var nextID: UInt64 = 0
-    }
-
-    private let state: Mutex<State>
-    public let capacity: Int
+    private let permits: CreditPool
+    private let counters: Mutex<Counters>
 
     public init(capacity: Int) {
-        self.capacity = max(1, capacity)
-        self.state = Mutex(State(available: max(1, capacity)))
+        permits = CreditPool(capacity: capacity)
+        counters = Mutex(Counters())
     }
 
-    /// Runs `body` holding one permit.
+    /// The permits there are now.
+    public var capacity: Int { permits.capacity }
+
+    /// Changes how many requests may be in flight.
+    func resize(to capacity: Int) {
+        permits.setCapacity(capacity)
+    }
+
+    /// Runs `body` (one request, with its retries) holding one permit.
     public func withPermit<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
-        try await acquire()
-        defer { release() }
+        if permits.isContended || permits.inUse >= permits.capacity {
+            counters.withLock { $0.contended = true }
+        }
+        try await permits.take(1)
+        let inUse = permits.inUse
+        counters.withLock { $0.peakInUse = max($0.peakInUse, inUse) }
+        let started = ContinuousClock.now
+        defer {
+            permits.giveBack(1)
+            let seconds = (ContinuousClock.now - started).seconds
+            counters.withLock {
+                $0.completed += 1
+                $0.latencySeconds += seconds
+            }
+        }
         return try await body()
     }
 
-    func acquire() async throws {
-        try Task.checkCancellation()
-        let id: UInt64? = state.withLock { state in
-            if state.available > 0 {
-                state.available -= 1
-                return nil
-            }
-            state.nextID += 1
-            return state.nextID
+    /// The counters since the last call, reset.
+    func takeCounters() -> Counters {
+        let inUse = permits.inUse
+        return counters.withLock { counters in
+            let taken = counters
+            counters = Counters(peakInUse: inUse)
+            return taken
         }
-        guard let id else { return }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let resumeNow: Bool = state.withLock { state in
-                    if state.available > 0 {
-                        state.available -= 1
-                        return true
-                    }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter: Waiter? = state.withLock { state in
-                guard let index = state.waiters[state.head...].firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index)
-            }
-            waiter?.continuation.resume(throwing: CancellationError())
-        }
-    }
-
-    func release() {
-        let waiter: Waiter? = state.withLock { state in
-            if state.head < state.waiters.count {
-                let waiter = state.waiters[state.head]
-                state.head += 1
-                if state.head > 64 && state.head * 2 > state.waiters.count {
-                    state.waiters.removeFirst(state.head)
-                    state.head = 0
-                }
-                return waiter
-            }
-            state.available += 1
-            return nil
-        }
-        waiter?.continuation.resume()
     }
 }

@@ -49,10 +49,11 @@ struct TransferExecutor: Sendable {
         return changed
     }
 
-    /// Transfers a batch with at most `concurrency` files in flight.
+    /// Transfers a batch with as many files in flight as the budget may reach; its permits
+    /// decide how many requests are.
     func runBatch(_ tasks: [TaskRecord]) async throws -> [TaskRecord] {
         var changed: [TaskRecord] = []
-        try await forEachConcurrently(tasks, window: options.concurrency, process) { result in
+        try await forEachConcurrently(tasks, window: options.concurrencyCeiling, process) { result in
             if let result { changed.append(result) }
         }
         return changed

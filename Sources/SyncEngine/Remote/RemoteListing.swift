@@ -3,22 +3,30 @@ import S3Client
 /// The objects under a destination prefix in key order.
 ///
 /// Listing a big tree through one ListObjectsV2 chain is slow on many stores (each page walks
-/// the tree), so the top level is listed with the delimiter `/` and each "directory" below it
-/// is listed on its own, up to `parallelism` at once, ahead of the consumer. Results still come
-/// out in key order: a directory's keys are contiguous in that order and take its place. At most
-/// a couple of pages per directory in the window are held in memory.
+/// the tree), and one page at a time costs a round trip each, so the top level is listed with
+/// the delimiter `/` and each "directory" below it is listed on its own, ahead of the consumer:
+/// as many at once as the run's request budget has permits (every page request holds one), up
+/// to ``mostDirectoriesAtOnce``. Results still come out in key order: a directory's keys are
+/// contiguous in that order and take its place. At most a couple of pages per directory listing
+/// ahead are held in memory.
 public struct RemoteListing: AsyncSequence, Sendable {
     public typealias Element = ObjectSummary
 
+    /// Directories listed ahead of the consumer at most, which bounds the pages held.
+    public static let mostDirectoriesAtOnce = 64
+
     let client: S3Client
     let location: S3Location
-    let parallelism: Int
+    let budget: RequestBudget
 
-    public init(client: S3Client, location: S3Location, parallelism: Int = 16) {
+    public init(client: S3Client, location: S3Location, budget: RequestBudget) {
         self.client = client
         self.location = location
-        self.parallelism = Swift.max(1, parallelism)
+        self.budget = budget
     }
+
+    /// Directories listed at once now: the budget's permits, within the bound.
+    var parallelism: Int { Swift.min(Self.mostDirectoriesAtOnce, budget.capacity) }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var pages: AsyncThrowingStream<[ObjectSummary], any Error>.AsyncIterator
@@ -72,7 +80,7 @@ public struct RemoteListing: AsyncSequence, Sendable {
         // Go down a chain of single directories (`a/b/c/…`) to the first level that branches.
         var level = location.prefix
         while true {
-            let first = try await client.listObjectsV2Page(bucket: location.bucket, prefix: level, delimiter: "/")
+            let first = try await page(prefix: level, delimiter: "/", after: nil)
             if first.objects.isEmpty, first.commonPrefixes.count == 1, !first.isTruncated,
                 let only = first.commonPrefixes.first, only != level
             {
@@ -88,8 +96,6 @@ public struct RemoteListing: AsyncSequence, Sendable {
     func listLevel(
         _ level: String, firstPage: ListObjectsPage, emit: @Sendable ([ObjectSummary]) async throws -> Void
     ) async throws {
-        let client = self.client
-        let bucket = location.bucket
         // Discarding: a finished directory's task is freed at once, not kept until the level ends.
         try await withThrowingDiscardingTaskGroup { group in
             var segments = ListingLevel()
@@ -99,9 +105,12 @@ public struct RemoteListing: AsyncSequence, Sendable {
                     running += 1
                     group.addTask {
                         do {
-                            for try await page in client.listObjectsV2(bucket: bucket, prefix: prefix) {
+                            var token: String?
+                            repeat {
+                                let page = try await self.page(prefix: prefix, delimiter: nil, after: token)
                                 try await Self.send(page.objects, to: continuation)
-                            }
+                                token = page.isTruncated ? page.nextContinuationToken : nil
+                            } while !(token ?? "").isEmpty
                             continuation.finish()
                         } catch {
                             continuation.finish(throwing: error)
@@ -126,9 +135,16 @@ public struct RemoteListing: AsyncSequence, Sendable {
                     }
                 }
                 guard let token, !token.isEmpty else { break }
-                page = try await client.listObjectsV2Page(
-                    bucket: bucket, prefix: level, delimiter: "/", continuationToken: token)
+                page = try await self.page(prefix: level, delimiter: "/", after: token)
             }
+        }
+    }
+
+    /// One ListObjectsV2 page, holding a permit of the budget.
+    func page(prefix: String, delimiter: String?, after token: String?) async throws -> ListObjectsPage {
+        try await budget.withPermit {
+            try await client.listObjectsV2Page(
+                bucket: location.bucket, prefix: prefix, delimiter: delimiter, continuationToken: token)
         }
     }
 }

@@ -42,6 +42,10 @@ public struct RunReport: Sendable, Encodable, Hashable {
     /// Requests sent again, and downloads fetched again after failing verification.
     public var retries = 0
     public var throttles = 0
+    /// The most requests the budget allowed in flight at once, and its mean over the run
+    /// (`--concurrency auto` moves it; a fixed `--concurrency` keeps it).
+    public var concurrencyPeak = 0
+    public var concurrencyMean = 0.0
     public var dryRun = false
     public var error: String?
     public var failures: [Failure] = []
@@ -103,6 +107,8 @@ public struct RunReport: Sendable, Encodable, Hashable {
         try container.encode(requests, forKey: Key("requests"))
         try container.encode(retries, forKey: Key("retries"))
         try container.encode(throttles, forKey: Key("throttles"))
+        try container.encode(concurrencyPeak, forKey: Key("concurrency_peak"))
+        try container.encode((concurrencyMean * 10).rounded() / 10, forKey: Key("concurrency_mean"))
         try container.encode(dryRun, forKey: Key("dry_run"))
         try container.encodeIfPresent(error, forKey: Key("error"))
         try container.encode(failures, forKey: Key("failures"))

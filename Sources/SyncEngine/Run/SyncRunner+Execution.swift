@@ -7,7 +7,8 @@ extension SyncRunner {
     /// Executes a planned job: transfers, then deletes when every transfer went through; then
     /// closes it (completed or failed) or checkpoints it (interrupted).
     func execute(
-        job: JobRecord, options: SyncOptions, progress: TransferProgress, started: Date, supersededJobs: Set<Int64>
+        job: JobRecord, options: SyncOptions, progress: TransferProgress, started: Date, supersededJobs: Set<Int64>,
+        budget: RequestBudget
     ) async throws -> RunReport {
         var job = job
         guard let id = job.id else { throw SyncError(.failed, "job without id") }
@@ -18,7 +19,6 @@ extension SyncRunner {
         let pendingDeletes = try await store.taskCounts(jobID: id).total(.pending, where: \.deletes)
         try await refuseOverDeleteLimit(job: &job, pendingDeletes: pendingDeletes, options: options)
 
-        let budget = RequestBudget(capacity: options.concurrency)
         let recorder = CompletionRecorder(store: store)
         let steps = try await steps(for: job, options: options, budget: budget)
         let executor = TransferExecutor(

@@ -12,15 +12,17 @@ extension SyncRunner {
 
     /// Plans a job: walks and lists, records its tasks in batches, and problems as failed tasks;
     /// then marks the job running.
-    func plan(job: inout JobRecord, walker: LocalWalker, options: SyncOptions, progress: TransferProgress) async throws
-    {
+    func plan(
+        job: inout JobRecord, walker: LocalWalker, options: SyncOptions, progress: TransferProgress,
+        budget: RequestBudget
+    ) async throws {
         guard let jobID = job.id else { return }
         let location = job.destination
         let planner = planner(job.direction, location: location, options: options)
         let problemKind: TaskRecord.Kind = job.direction == .push ? .upload : .download
         var batches = PlanBatches(store: store)
         let summary = try await planner.plan(
-            local: walker, remote: RemoteListing(client: client, location: location), store: store,
+            local: walker, remote: RemoteListing(client: client, location: location, budget: budget), store: store,
             contentMatches: Self.contentMatcher(options: options)
         ) { item in
             switch item {
@@ -103,7 +105,10 @@ extension SyncRunner {
         let summary: Planner.Summary
         do {
             summary = try await planner.plan(
-                local: walker, remote: RemoteListing(client: client, location: remote), store: store,
+                local: walker,
+                remote: RemoteListing(
+                    client: client, location: remote, budget: RequestBudget(capacity: options.concurrency)),
+                store: store,
                 contentMatches: Self.contentMatcher(options: options)
             ) { item in
                 switch item {

@@ -90,14 +90,16 @@ public struct SyncRunner: Sendable {
                     options: optionsJSON, state: .planning, now: started.timeIntervalSince1970, direction: direction))
             if let id = job.id { try await store.attachRun(id: runID, jobID: id) }
             progress.update { $0.job = job.id }
-            do {
-                try await plan(job: &job, walker: walker, options: options, progress: progress)
-            } catch {
-                return try await stopEarly(job: job, error: error, progress: progress, started: started)
+            return try await withRequestBudget(options: options) { budget in
+                do {
+                    try await plan(job: &job, walker: walker, options: options, progress: progress, budget: budget)
+                } catch {
+                    return try await stopEarly(job: job, error: error, progress: progress, started: started)
+                }
+                return try await execute(
+                    job: job, options: options, progress: progress, started: started,
+                    supersededJobs: Set(earlier.compactMap(\.id)), budget: budget)
             }
-            return try await execute(
-                job: job, options: options, progress: progress, started: started,
-                supersededJobs: Set(earlier.compactMap(\.id)))
         }
     }
 
@@ -154,25 +156,28 @@ public struct SyncRunner: Sendable {
                     ? "\(job.source) → \(job.destination)" : "\(job.destination) → \(job.source)")
             defer { withExtendedLifetime(lock) {} }
             try await checkCredentials()
-            if job.state == .planning {
-                observer.handle(.notice("job \(id) was interrupted while planning; planning it again"))
-                do {
-                    try await store.removeTasks(jobID: id)
-                    let walker = try Self.walker(job.direction, root: job.source, options: options)
-                    try await plan(job: &job, walker: walker, options: options, progress: progress)
-                } catch {
-                    return try await stopEarly(job: job, error: error, progress: progress, started: started)
+            return try await withRequestBudget(options: options) { budget in
+                if job.state == .planning {
+                    observer.handle(.notice("job \(id) was interrupted while planning; planning it again"))
+                    do {
+                        try await store.removeTasks(jobID: id)
+                        let walker = try Self.walker(job.direction, root: job.source, options: options)
+                        try await plan(job: &job, walker: walker, options: options, progress: progress, budget: budget)
+                    } catch {
+                        return try await stopEarly(job: job, error: error, progress: progress, started: started)
+                    }
+                } else {
+                    try await store.retryFailedTasks(jobID: id)
+                    progress.update {
+                        $0.plannedFiles = job.plannedUploads
+                        $0.plannedBytes = job.plannedBytes
+                        $0.skippedFiles = job.skippedFiles
+                    }
                 }
-            } else {
-                try await store.retryFailedTasks(jobID: id)
-                progress.update {
-                    $0.plannedFiles = job.plannedUploads
-                    $0.plannedBytes = job.plannedBytes
-                    $0.skippedFiles = job.skippedFiles
-                }
+                return try await execute(
+                    job: job, options: options, progress: progress, started: started, supersededJobs: [],
+                    budget: budget)
             }
-            return try await execute(
-                job: job, options: options, progress: progress, started: started, supersededJobs: [])
         }
     }
 
