@@ -57,8 +57,9 @@ struct ConcurrencyController: Sendable {
 
     /// A gain below this is noise.
     static let significantGain = 1.05
-    /// While rising, a doubling that gains at least this much is followed by another.
-    static let risingGain = 1.15
+    /// While rising, a doubling that gains at least this much is followed by another: far
+    /// below the knee a doubling nearly doubles throughput, and noise alone rarely fakes this.
+    static let risingGain = 1.3
     /// Holding windows between two probes.
     static let windowsBetweenProbes = 3
     /// Windows after a cut before the budget may grow again.

@@ -15,9 +15,28 @@ struct ListingLevel {
     private var head = 0
     /// Directories not listing yet, in key order, with the continuation their pages go to.
     private var waiting: [(prefix: String, continuation: Pages.Continuation)] = []
+    /// Directories listing before a page named them, by prefix.
+    private var early: [String: (stream: Pages, continuation: Pages.Continuation)] = [:]
 
-    /// Adds a page of the level: its objects and directories merged in key order.
-    mutating func add(_ page: ListObjectsPage) {
+    /// Makes the stream of a directory that starts listing before a page names it; returns
+    /// where its pages go.
+    mutating func startEarly(_ prefix: String) -> Pages.Continuation {
+        let (stream, continuation) = Pages.makeStream(bufferingPolicy: .bufferingOldest(2))
+        early[prefix] = (stream, continuation)
+        return continuation
+    }
+
+    /// Ends the early listings no page named: their tasks stop at their next page.
+    mutating func abandonEarly() {
+        for (_, listing) in early { listing.continuation.finish() }
+        early = [:]
+    }
+
+    /// Adds a page of the level: its objects and directories merged in key order. Returns how
+    /// many of its directories were already listing (started early).
+    @discardableResult
+    mutating func add(_ page: ListObjectsPage) -> Int {
+        var adopted = 0
         var objects = page.objects[...]
         var batch: [ObjectSummary] = []
         for prefix in page.commonPrefixes {
@@ -29,12 +48,18 @@ struct ListingLevel {
                 segments.append(.objects(batch))
                 batch = []
             }
+            if let listing = early.removeValue(forKey: prefix) {
+                segments.append(.directory(listing.stream))
+                adopted += 1
+                continue
+            }
             let (stream, continuation) = Pages.makeStream(bufferingPolicy: .bufferingOldest(2))
             segments.append(.directory(stream))
             waiting.append((prefix, continuation))
         }
         batch.append(contentsOf: objects)
         if !batch.isEmpty { segments.append(.objects(batch)) }
+        return adopted
     }
 
     /// The next directory to start listing, first in key order.

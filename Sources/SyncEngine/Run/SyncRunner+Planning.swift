@@ -22,7 +22,10 @@ extension SyncRunner {
         let problemKind: TaskRecord.Kind = job.direction == .push ? .upload : .download
         var batches = PlanBatches(store: store)
         let summary = try await planner.plan(
-            local: walker, remote: RemoteListing(client: client, location: location, budget: budget), store: store,
+            local: walker,
+            remote: RemoteListing(
+                client: client, location: location, budget: budget, likelyDirectories: walker.topDirectoryNames()),
+            store: store,
             contentMatches: Self.contentMatcher(options: options)
         ) { item in
             switch item {
