@@ -187,8 +187,8 @@ public struct LocalWalker: Sequence, IteratorProtocol {
     /// The names of the directories at the top of the tree, in key order: those a prefix that
     /// mirrors the tree has, which a listing can start on before the store names them.
     public func topDirectoryNames() -> [String] {
-        guard case .success((let entries, _)) = Self.readDirectory(root, relativePrefix: "", followSymlinks: followSymlinks)
-        else { return [] }
+        let read = Self.readDirectory(root, relativePrefix: "", followSymlinks: followSymlinks)
+        guard case .success((let entries, _)) = read else { return [] }
         return entries.filter(\.isDirectory).map(\.name)
     }
 
