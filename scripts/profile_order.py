@@ -12,7 +12,8 @@ Each run below goes through valgrind's callgrind against one `rclone serve s3` o
 function counts if any run executed it. The runs cover what users run most: first pushes of
 small files, of a multipart file and of directories listed in several pages, no-op pushes, text
 and JSON output, a dry run with --delete, pulls (first and no-op) of small files and of a ranged
-object, status, resume and a usage error. Functions the list
+object, pushes and a pull over TLS (a second server with a throwaway CA), status, resume and a
+usage error. Functions the list
 misses still work; they are just laid out after it. Code the compiler leaves unnamed cannot be
 listed; scripts/s3sync-text.ld keeps it together.
 """
@@ -27,12 +28,12 @@ import tempfile
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_peers import ACCESS_KEY, BUCKET, REGION, ROOT, SECRET_KEY, MIB, Server, generate_tree  # noqa: E402
+from bench_peers import ACCESS_KEY, BUCKET, REGION, ROOT, SECRET_KEY, MIB, Server, TLSMaterial, generate_tree  # noqa: E402
 
 ORDER_FILE = os.path.join(ROOT, "scripts", "s3sync.order")
 
 
-def runs(binary: str, work: str, url: str) -> list:
+def runs(binary: str, work: str, url: str, tls_url: str, ca: str) -> list:
     """(command, the exit status it must end with)."""
     small = os.path.join(work, "small")
     big = os.path.join(work, "big")
@@ -41,6 +42,7 @@ def runs(binary: str, work: str, url: str) -> list:
     generate_tree(big, files=1, directories=1, size=40 * MIB)
     generate_tree(many, files=2_400, directories=2, size=64)  # listings of more than one page
     endpoint = ["--endpoint-url", url]
+    tls = ["--endpoint-url", tls_url, "--ca-bundle", ca]
 
     def state(name):
         return ["--state", os.path.join(work, "state-" + name)]
@@ -57,6 +59,9 @@ def runs(binary: str, work: str, url: str) -> list:
         ([binary, "pull", f"s3://{BUCKET}/small", os.path.join(work, "restore-small"), *endpoint, *state("small")], 0),
         ([binary, "pull", f"s3://{BUCKET}/small", os.path.join(work, "restore-small"), *endpoint, *state("small")], 0),
         ([binary, "pull", f"s3://{BUCKET}/big", os.path.join(work, "restore-big"), *endpoint, *state("big")], 0),
+        ([binary, "push", small, f"s3://{BUCKET}/small", *tls, *state("tls-small"), "--json"], 0),
+        ([binary, "push", big, f"s3://{BUCKET}/big", *tls, *state("tls-big"), "--json"], 0),
+        ([binary, "pull", f"s3://{BUCKET}/small", os.path.join(work, "restore-tls"), *tls, *state("tls-small")], 0),
         ([binary, "status", *state("big")], 0),
         ([binary, "resume", *state("big")], 0),
         ([binary, "push", os.path.join(work, "missing"), f"s3://{BUCKET}/missing", *endpoint, *state("missing")], 2),
@@ -89,17 +94,20 @@ def main() -> int:
     binary_built = os.path.join(ROOT, ".build", "release", "s3sync")
     work = tempfile.mkdtemp(prefix="s3sync-profile-order-")
     server = None
+    tls_server = None
     try:
         # valgrind cannot read the DWARF 5 the toolchain writes; the symbol table is all it needs
         binary = os.path.join(work, "s3sync")
         shutil.copy(binary_built, binary)
         subprocess.run(["strip", "--strip-debug", binary], check=True)
         server = Server(work)
+        material = TLSMaterial.generate(os.path.join(work, "tls"))
+        tls_server = Server(work, material)
         env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_REGION=REGION,
                    AWS_CONFIG_FILE=os.path.join(work, "none"), AWS_SHARED_CREDENTIALS_FILE=os.path.join(work, "none"))
         profiles = os.path.join(work, "callgrind")
         os.makedirs(profiles)
-        commands = runs(binary, work, server.url)
+        commands = runs(binary, work, server.url, tls_server.url, material.ca)
         for index, (command, expected) in enumerate(commands):
             print("profile-order:", " ".join(os.path.basename(part) for part in command[:3]), file=sys.stderr)
             result = subprocess.run(
@@ -132,8 +140,9 @@ def main() -> int:
         print(f"profile-order: {len(names)} functions written to {os.path.relpath(ORDER_FILE, ROOT)}", file=sys.stderr)
         return 0
     finally:
-        if server:
-            server.stop()
+        for running in (server, tls_server):
+            if running:
+                running.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -26,6 +26,7 @@ enum CommandRun {
         var metrics: (file: MetricsFile, labels: MetricsFile.Labels)?
         do {
             let store = try JobStore(path: global.statePath)
+            Entrypoint.releaseFreedMemory()
             let plan = try await prepare(store)
             let client = try await ClientFactory.make(
                 global: global, settings: plan.client, progress: progress, logger: logger)

@@ -38,6 +38,17 @@ enum Entrypoint {
     /// checksum buffers and listing pages then kept about 7 MB of freed memory resident. A fixed
     /// threshold gives blocks of 128 KiB and more back to the system when they are freed.
     /// (`mallopt` is in <malloc.h>, which the Glibc module does not export; it is looked up instead.)
+    /// Gives the pages of freed memory back to the system (`malloc_trim`): after the state
+    /// database's check at open, which reads the whole file through SQLite's page cache and
+    /// frees it, about 2 MB that would otherwise stay resident for the whole run.
+    static func releaseFreedMemory() {
+        #if canImport(Glibc)
+            typealias MallocTrim = @convention(c) (Int) -> Int32
+            guard let symbol = dlsym(nil, "malloc_trim") else { return }
+            _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        #endif
+    }
+
     private static func returnLargeBuffersToTheSystem() {
         #if canImport(Glibc)
             typealias Mallopt = @convention(c) (Int32, Int32) -> Int32

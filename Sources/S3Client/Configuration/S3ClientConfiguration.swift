@@ -21,7 +21,9 @@ public struct S3ClientConfiguration: Sendable {
     public var verifyTLS: Bool
     /// Connections kept per host; also the most requests in flight to one host.
     public var maxConnectionsPerHost: Int
-    /// Size of the chunks an upload body is read and sent in.
+    /// Size of the chunks an upload body is read and sent in (TLS, a bandwidth limit). The
+    /// default, 60 KiB, is four TLS records whose ciphertext still fits the 64 KiB buffers
+    /// NIOSSL writes it into (64 KiB of plaintext would make them 128 KiB).
     public var bodyChunkSize: Int
     /// The bytes of request bodies held in memory at once, shared by every request of the
     /// client: chunks read from files (TLS, a bandwidth limit) and bodies read whole by callers
@@ -51,7 +53,7 @@ public struct S3ClientConfiguration: Sendable {
         caBundlePath: String? = nil,
         verifyTLS: Bool = true,
         maxConnectionsPerHost: Int = 64,
-        bodyChunkSize: Int = 64 << 10,
+        bodyChunkSize: Int = 60 << 10,
         userAgent: String = "s3sync/0.1"
     ) {
         self.region = region
