@@ -48,6 +48,20 @@ public struct RemoteListing: AsyncSequence, Sendable {
         }
     }
 
+    /// A listing already under way, read later by a planner: its first round trips overlap
+    /// whatever the run does before planning (the lock, the job's records).
+    public struct Prefetched: AsyncSequence {
+        public typealias Element = ObjectSummary
+        let iterator: AsyncIterator
+
+        public func makeAsyncIterator() -> AsyncIterator { iterator }
+    }
+
+    /// Starts listing now; read the result once.
+    public func prefetch() -> Prefetched {
+        Prefetched(iterator: makeAsyncIterator())
+    }
+
     public func makeAsyncIterator() -> AsyncIterator {
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: [ObjectSummary].self, bufferingPolicy: .bufferingOldest(2))

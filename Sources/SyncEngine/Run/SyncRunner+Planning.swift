@@ -14,7 +14,7 @@ extension SyncRunner {
     /// then marks the job running.
     func plan(
         job: inout JobRecord, walker: LocalWalker, options: SyncOptions, progress: TransferProgress,
-        budget: RequestBudget
+        budget: RequestBudget, listing: RemoteListing.Prefetched? = nil
     ) async throws {
         guard let jobID = job.id else { return }
         let location = job.destination
@@ -22,9 +22,7 @@ extension SyncRunner {
         let problemKind: TaskRecord.Kind = job.direction == .push ? .upload : .download
         var batches = PlanBatches(store: store)
         let summary = try await planner.plan(
-            local: walker,
-            remote: RemoteListing(
-                client: client, location: location, budget: budget, likelyDirectories: walker.topDirectoryNames()),
+            local: walker, remote: listing ?? remoteListing(of: location, walker: walker, budget: budget).prefetch(),
             store: store,
             contentMatches: Self.contentMatcher(options: options)
         ) { item in
@@ -85,6 +83,11 @@ extension SyncRunner {
             $0.skippedFiles = summary.skips
             $0.warnings = summary.warnings
         }
+    }
+
+    /// The listing of the job's prefix, starting on the local tree's top directories early.
+    func remoteListing(of location: S3Location, walker: LocalWalker, budget: RequestBudget) -> RemoteListing {
+        RemoteListing(client: client, location: location, budget: budget, likelyDirectories: walker.topDirectoryNames())
     }
 
     /// Shows a problem found while planning; returns whether it fails the file (otherwise

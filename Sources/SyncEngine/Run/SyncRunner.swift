@@ -67,40 +67,53 @@ public struct SyncRunner: Sendable {
         let run = runRecord(
             command: direction.rawValue, direction: direction, source: localRoot, location: remote, started: started)
         return try await recordingRun(run) { runID in
-            if direction == .pull { _ = try DownloadRoot(path: localRoot) }
-            let walker = try Self.walker(direction, root: localRoot, options: options)
-            try await checkCredentials()
-            let lock = try JobLock(
-                directory: lockDirectory,
-                identity: Self.identity(endpoint: endpoint, location: remote, source: localRoot),
-                description: direction == .push ? "\(localRoot) → \(remote)" : "\(remote) → \(localRoot)")
-            defer { withExtendedLifetime(lock) {} }
-
-            let earlier = try await store.unfinishedJobs(
-                source: localRoot, endpoint: endpoint, location: remote, direction: direction)
-            for var job in earlier {
-                job.state = .superseded
-                job.updatedAt = Date().timeIntervalSince1970
-                try await store.updateJob(job)
-            }
-            let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
-            var job = try await store.createJob(
-                JobRecord(
-                    source: localRoot, endpoint: endpoint, bucket: remote.bucket, prefix: remote.prefix,
-                    options: optionsJSON, state: .planning, now: started.timeIntervalSince1970, direction: direction))
-            if let id = job.id { try await store.attachRun(id: runID, jobID: id) }
-            progress.update { $0.job = job.id }
-            return try await withRequestBudget(options: options) { budget in
-                do {
-                    try await plan(job: &job, walker: walker, options: options, progress: progress, budget: budget)
-                } catch {
-                    return try await stopEarly(job: job, error: error, progress: progress, started: started)
-                }
-                return try await execute(
-                    job: job, options: options, progress: progress, started: started,
-                    supersededJobs: Set(earlier.compactMap(\.id)), budget: budget)
+            try await withRequestBudget(options: options) { budget in
+                try await startJob(
+                    direction, localRoot: localRoot, remote: remote, options: options, budget: budget, runID: runID,
+                    started: started)
             }
         }
+    }
+
+    /// Plans and runs a new job within a run: the listing starts first, and the lock and the job's
+    /// records are written while its first requests are in flight.
+    private func startJob(
+        _ direction: JobRecord.Direction, localRoot: String, remote: S3Location, options: SyncOptions,
+        budget: RequestBudget, runID: Int64, started: Date
+    ) async throws -> RunReport {
+        if direction == .pull { _ = try DownloadRoot(path: localRoot) }
+        let walker = try Self.walker(direction, root: localRoot, options: options)
+        try await checkCredentials()
+        let listing = remoteListing(of: remote, walker: walker, budget: budget).prefetch()
+        let lock = try JobLock(
+            directory: lockDirectory,
+            identity: Self.identity(endpoint: endpoint, location: remote, source: localRoot),
+            description: direction == .push ? "\(localRoot) → \(remote)" : "\(remote) → \(localRoot)")
+        defer { withExtendedLifetime(lock) {} }
+
+        let earlier = try await store.unfinishedJobs(
+            source: localRoot, endpoint: endpoint, location: remote, direction: direction)
+        for var job in earlier {
+            job.state = .superseded
+            job.updatedAt = Date().timeIntervalSince1970
+            try await store.updateJob(job)
+        }
+        let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
+        var job = try await store.createJob(
+            JobRecord(
+                source: localRoot, endpoint: endpoint, bucket: remote.bucket, prefix: remote.prefix,
+                options: optionsJSON, state: .planning, now: started.timeIntervalSince1970, direction: direction))
+        if let id = job.id { try await store.attachRun(id: runID, jobID: id) }
+        progress.update { $0.job = job.id }
+        do {
+            try await plan(
+                job: &job, walker: walker, options: options, progress: progress, budget: budget, listing: listing)
+        } catch {
+            return try await stopEarly(job: job, error: error, progress: progress, started: started)
+        }
+        return try await execute(
+            job: job, options: options, progress: progress, started: started,
+            supersededJobs: Set(earlier.compactMap(\.id)), budget: budget)
     }
 
     /// The walk of the local directory: a push follows symbolic links unless told not to; a pull
