@@ -20,6 +20,11 @@ struct ConcurrencyController: Sendable {
             let openFiles = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 1024
             return Bounds(floor: 4, ceiling: max(4, min(192, (openFiles - 64) / 2)))
         }()
+
+        /// The bounds for requests over TLS: at most 128, since a TLS connection costs about
+        /// twice the memory of a plain one (its buffers and session), while 50 ms away 128 in
+        /// flight carry nearly what 192 do.
+        static let processOverTLS = Bounds(floor: process.floor, ceiling: min(process.ceiling, 128))
     }
 
     /// What the requests did during one window.

@@ -100,7 +100,8 @@ public struct RemoteListing: AsyncSequence, Sendable {
             var segments = ListingLevel()
             // The likely directories start listing now, beside the first page that names the
             // real ones: a round trip saved, the one that dominates a no-op far from the store.
-            for name in likelyDirectories.prefix(parallelism) {
+            // One permit stays free for that first page, which decides the rest.
+            for name in likelyDirectories.prefix(parallelism - 1) {
                 let prefix = location.prefix + name + "/"
                 let continuation = segments.startEarly(prefix)
                 group.addTask { await self.listDirectory(prefix, into: continuation) }
