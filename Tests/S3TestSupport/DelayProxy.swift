@@ -1,4 +1,5 @@
 import Foundation
+import S3Client
 
 #if canImport(Glibc)
     import Glibc
@@ -14,7 +15,7 @@ import Foundation
 ///     let s3 = try server.makeClient(endpointURL: proxy.endpointURL)
 /// }
 /// ```
-public struct DelayProxy: Sendable {
+public struct DelayProxy: StoppableService {
     /// The port the proxy listens on, on 127.0.0.1.
     public let port: Int
     let process: ChildProcess
@@ -28,23 +29,15 @@ public struct DelayProxy: Sendable {
         upstream server: S3TestServer, roundTrip: Duration, _ body: (DelayProxy) async throws -> Result
     ) async throws -> Result {
         let work = try TestEnvironment.makeTemporaryDirectory("delayproxy")
-        let milliseconds = Double(roundTrip.components.seconds) * 1000 + Double(roundTrip.components.attoseconds) / 1e15
         let (process, port) = try await ChildProcess.startListening(
             name: "the delay proxy", executable: try TestEnvironment.tool("python"),
             arguments: [
                 TestEnvironment.packageRoot + "/Tests/Scripts/delayproxy.py", "--upstream",
-                "127.0.0.1:\(server.port)", "--rtt", String(milliseconds), "--parent-pid", String(getpid()),
+                "127.0.0.1:\(server.port)", "--rtt", String(roundTrip.seconds * 1000), "--parent-pid", String(getpid()),
             ],
             workDirectory: work)
         let proxy = DelayProxy(port: port, process: process, workDirectory: work)
-        do {
-            let result = try await body(proxy)
-            await proxy.stop()
-            return result
-        } catch {
-            await proxy.stop()
-            throw error
-        }
+        return try await proxy.serving(body)
     }
 
     /// Stops the proxy and removes its files.

@@ -23,7 +23,7 @@ import Foundation
 ///     }
 /// }
 /// ```
-public struct FaultProxy: Sendable {
+public struct FaultProxy: StoppableService {
     /// What the proxy answers when it cannot connect to the upstream server.
     public enum UpstreamDownBehaviour: String, Sendable, Codable {
         /// 502 Bad Gateway, as a load balancer in front of a dead server does.
@@ -60,14 +60,7 @@ public struct FaultProxy: Sendable {
         let proxy = try await start(
             upstreamPort: upstreamPort, upstreamHost: upstreamHost, rules: rules, seed: seed,
             whenUpstreamIsDown: whenUpstreamIsDown)
-        do {
-            let result = try await body(proxy)
-            await proxy.stop()
-            return result
-        } catch {
-            await proxy.stop()
-            throw error
-        }
+        return try await proxy.serving(body)
     }
 
     /// Starts a proxy; stop it with ``stop()``.

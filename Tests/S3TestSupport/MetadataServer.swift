@@ -12,7 +12,7 @@ import Synchronization
 ///     // point AWS_EC2_METADATA_SERVICE_ENDPOINT at server.baseURL
 /// }
 /// ```
-public struct MetadataServer: Sendable {
+public struct MetadataServer: StoppableService {
     public struct Request: Sendable {
         public let method: String
         /// The request target, e.g. `/latest/api/token`.
@@ -83,14 +83,7 @@ public struct MetadataServer: Sendable {
         _ handler: @escaping Handler, _ body: (MetadataServer) async throws -> Result
     ) async throws -> Result {
         let server = try await start(handler)
-        do {
-            let result = try await body(server)
-            await server.stop()
-            return result
-        } catch {
-            await server.stop()
-            throw error
-        }
+        return try await server.serving(body)
     }
 
     public static func start(_ handler: @escaping Handler) async throws -> MetadataServer {

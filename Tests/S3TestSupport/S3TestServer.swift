@@ -9,7 +9,7 @@ import Synchronization
 
 /// A real S3 server on loopback for a test: `rclone serve s3` (verifies SigV4 and Content-MD5)
 /// or `moto_server` (AWS-faithful errors and multipart ETags). Started per test and stopped after.
-public struct S3TestServer: Sendable {
+public struct S3TestServer: StoppableService {
     public enum Kind: String, Sendable {
         case rclone
         case moto
@@ -47,14 +47,7 @@ public struct S3TestServer: Sendable {
         _ body: (S3TestServer) async throws -> Result
     ) async throws -> Result {
         let server = try await start(kind, tls: tls, extraArguments: extraArguments)
-        do {
-            let result = try await body(server)
-            await server.stop()
-            return result
-        } catch {
-            await server.stop()
-            throw error
-        }
+        return try await server.serving(body)
     }
 
     public static func start(_ kind: Kind, tls: TLSMaterial? = nil, extraArguments: [String] = []) async throws

@@ -69,8 +69,9 @@ public struct SyncOptions: Sendable, Hashable, Codable {
     }
 
     /// The most requests in flight this run may reach: the fixed budget, or the ceiling the
-    /// adaptive one stays under.
+    /// adaptive one stays under (over TLS it stays lower still).
     public var concurrencyCeiling: Int {
-        adaptiveConcurrency ? max(concurrency, ConcurrencyController.Bounds.process.ceiling) : concurrency
+        adaptiveConcurrency
+            ? ConcurrencyController.Bounds.run(startingAt: concurrency, tls: false).ceiling : concurrency
     }
 }

@@ -25,6 +25,13 @@ struct ConcurrencyController: Sendable {
         /// twice the memory of a plain one (its buffers and session), while 50 ms away 128 in
         /// flight carry nearly what 192 do.
         static let processOverTLS = Bounds(floor: process.floor, ceiling: min(process.ceiling, 128))
+
+        /// The bounds of a run that starts at `initial` requests: this process's, widened to
+        /// take the start in.
+        static func run(startingAt initial: Int, tls: Bool) -> Bounds {
+            let limits = tls ? processOverTLS : process
+            return Bounds(floor: min(initial, limits.floor), ceiling: max(initial, limits.ceiling))
+        }
     }
 
     /// What the requests did during one window.

@@ -11,11 +11,9 @@ extension SyncRunner {
         let budget = RequestBudget(capacity: options.concurrency)
         let client = self.client
         let progress = self.progress
-        let tls = client.configuration.endpoint.scheme == "https"
-        let ceiling = (tls ? ConcurrencyController.Bounds.processOverTLS : .process).ceiling
         let pacing = AdaptiveConcurrency(
             budget: budget, adaptive: options.adaptiveConcurrency,
-            bounds: .init(floor: min(options.concurrency, 4), ceiling: max(options.concurrency, ceiling)),
+            bounds: .run(startingAt: options.concurrency, tls: client.configuration.endpoint.scheme == "https"),
             signals: .init(
                 bytes: {
                     let snapshot = progress.snapshot
