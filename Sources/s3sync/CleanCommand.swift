@@ -52,7 +52,7 @@ struct CleanCommand: AsyncParsableCommand {
         let signal: Int32?
         do {
             let location = try S3Location(parsing: self.location)
-            let store = try JobStore(path: global.statePath)
+            let store = try SQLiteJobStore(path: global.statePath)
             let client = try await ClientFactory.make(
                 global: global, settings: .init(endpointURL: global.endpointURL, region: global.region),
                 progress: TransferProgress(), logger: logger)

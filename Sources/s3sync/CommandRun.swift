@@ -19,13 +19,13 @@ enum CommandRun {
     /// - Parameter metricsFile: where to write the run's metrics (`--metrics-file`).
     static func run(
         global: GlobalOptions, reporter: ProgressReporter, direction: JobRecord.Direction = .push,
-        metricsFile: String? = nil, prepare: (JobStore) async throws -> Plan
+        metricsFile: String? = nil, prepare: (any JobStore) async throws -> Plan
     ) async throws -> Never {
         let logger = CommandLogging.bootstrap(verbose: global.verbose)
         let progress = TransferProgress()
         var metrics: (file: MetricsFile, labels: MetricsFile.Labels)?
         do {
-            let store = try JobStore(path: global.statePath)
+            let store = try SQLiteJobStore(path: global.statePath)
             Entrypoint.releaseFreedMemory()
             let plan = try await prepare(store)
             let client = try await ClientFactory.make(

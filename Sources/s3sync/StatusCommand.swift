@@ -42,7 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
                 }
                 return
             }
-            let store = try JobStore(path: path)
+            let store = try SQLiteJobStore(path: path)
             if history {
                 let runs = try await RunHistory.load(store: store, jobID: job, limit: limit)
                 if json {

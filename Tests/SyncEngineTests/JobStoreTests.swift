@@ -10,7 +10,7 @@ import Testing
         let directory = try TestEnvironment.makeTemporaryDirectory("state")
         defer { TestEnvironment.removeTree(directory) }
         let path = directory + "/nested/state/state.db"
-        _ = try JobStore(path: path)
+        _ = try SQLiteJobStore(path: path)
         let fileMode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         let directoryMode =
             try FileManager.default.attributesOfItem(atPath: directory + "/nested/state")[.posixPermissions] as? Int
@@ -24,18 +24,18 @@ import Testing
         let garbage = directory + "/garbage.db"
         let bytes = Data(repeating: 0x42, count: 8192)
         try bytes.write(to: URL(fileURLWithPath: garbage))
-        #expect(throws: SyncError.self) { try JobStore(path: garbage) }
+        #expect(throws: SyncError.self) { try SQLiteJobStore(path: garbage) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: garbage)) == bytes)
 
         let foreign = directory + "/foreign.db"
         let result = try Shell.runSync("/usr/bin/sqlite3", [foreign, "CREATE TABLE customers(id INTEGER);"])
         #expect(result == 0)
-        let error = #expect(throws: SyncError.self) { try JobStore(path: foreign) }
+        let error = #expect(throws: SyncError.self) { try SQLiteJobStore(path: foreign) }
         #expect(error?.message.contains("another program") == true)
     }
 
     @Test func tasksRoundTripAndCount() async throws {
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         let job = try await store.createJob(
             JobRecord(source: "/s", endpoint: "e", bucket: "b", prefix: "p/", options: "{}", state: .running, now: 1))
         let id = try #require(job.id)
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func retryingPutsFailedAndChangedTasksBackButNotLocalProblems() async throws {
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         let job = try await store.createJob(
             JobRecord(source: "/s", endpoint: "e", bucket: "b", prefix: "", options: "{}", state: .failed, now: 1))
         let id = try #require(job.id)
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func unfinishedJobsAreFoundByStateAndDestinationNewestFirst() async throws {
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         let states: [JobRecord.State] = [.interrupted, .completed, .failed, .superseded, .planning, .running]
         for state in states {
             _ = try await store.createJob(
@@ -92,14 +92,14 @@ import Testing
         #expect(
             try await store.unfinishedJobs().map(\.state) == [.running, .running, .planning, .failed, .interrupted])
         let here = try await store.unfinishedJobs(
-            source: "/s", endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"))
+            source: "/s", endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"), direction: nil)
         #expect(here.map(\.state) == [.running, .planning, .failed, .interrupted])
-        #expect(try await store.unfinishedJobs(source: "/other").isEmpty)
+        #expect(try await store.unfinishedJobs(source: "/other", endpoint: nil, location: nil, direction: nil).isEmpty)
         #expect(try await store.recentJobs(limit: 2).map(\.prefix) == ["q/", "p/"])
     }
 
     @Test func indexRecordsComeBackInByteOrderWithinThePrefix() async throws {
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         let identity = FileIdentity(size: 1, mtimeNanoseconds: 1, ctimeNanoseconds: 1, inode: 1, device: 1)
         let keys = ["p/a/b", "p/a-b", "p/a0", "p/ü", "p/Z", "pre", "p0", "q/x", "p/"]
         try await store.recordUploads(
@@ -121,7 +121,7 @@ import Testing
     /// not overwrite the pushed directory's); a record from before s3sync kept the directory
     /// stands for any until a run records the key for its directory.
     @Test func indexRecordsAreKeptPerDirectory() async throws {
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         let location = S3Location(bucket: "b", prefix: "p/")
         func record(_ key: String, root: String, eTag: String) -> IndexRecord {
             IndexRecord(
@@ -148,7 +148,7 @@ import Testing
     }
 
     @Test func indexRecordsKeepTheFullStat() async throws {
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         let identity = FileIdentity(
             size: 7, mtimeNanoseconds: 1_700_000_000_000_000_001, ctimeNanoseconds: 1_700_000_000_000_000_002,
             inode: UInt64.max, device: UInt64.max - 1)
@@ -173,7 +173,7 @@ import Testing
     /// device unknown (NULL), not made up.
     @Test func upgradingKeepsOldRowsWithTheCtimeUnknown() async throws {
         let queue = try DatabaseQueue()
-        try JobStore.migrate(queue, path: ":memory:", upTo: "v2")
+        try SQLiteJobStore.migrate(queue, path: ":memory:", upTo: "v2")
         try await queue.write { db in
             try db.execute(
                 sql: """
@@ -187,7 +187,7 @@ import Testing
                     VALUES ('e', 'b', 'p/big', 'u1', 'big', 100, 5, 3, 8, 'crc32c', 0)
                     """)
         }
-        let store = try JobStore(writer: queue)
+        let store = try SQLiteJobStore(writer: queue)
         let records = try await store.indexRecords(
             endpoint: "e", location: S3Location(bucket: "b", prefix: "p/"), root: "/r", after: nil)
         #expect(records.map(\.key) == ["p/old"])
@@ -202,7 +202,7 @@ import Testing
     }
 
     @Test func multipartUploadsMatchOnlyTheSameFileAndPartSize() async throws {
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         let identity = FileIdentity(size: 100, mtimeNanoseconds: 5, ctimeNanoseconds: 6, inode: 3, device: 1)
         let record = try await store.insertMultipartUpload(
             MultipartUploadRecord(

@@ -30,7 +30,7 @@ import Testing
 
     func plan(
         _ root: String, remote keys: [String], options: SyncOptions = SyncOptions(), prefix: String = "p/",
-        store: JobStore? = nil, contentMatches: Bool? = nil, direction: JobRecord.Direction = .push,
+        store: (any JobStore)? = nil, contentMatches: Bool? = nil, direction: JobRecord.Direction = .push,
         lastModified: Double = 4e9
     ) async throws -> [PlanItem] {
         let location = S3Location(bucket: "b", prefix: prefix)
@@ -99,7 +99,7 @@ import Testing
         records["old"]?.ctimeNanoseconds = nil
         records["old"]?.device = nil
         records["edited"]?.ctimeNanoseconds? -= 1
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         try await store.recordUploads(Array(records.values))
         let items = try await plan(root, remote: ["p/edited", "p/old", "p/same"], store: store)
         #expect(outcomes(items, stats: stats) == ["edited: upload ctime", "old: skip", "old: refresh", "same: skip"])
@@ -115,7 +115,7 @@ import Testing
         records["chmodded"]?.ctimeNanoseconds? -= 1
         records["old"]?.ctimeNanoseconds = nil
         records["unrecorded"] = nil
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         try await store.recordUploads(Array(records.values))
         var options = SyncOptions()
         options.compare = .checksum

@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func runsOfASyncAreListedNewestFirstAcrossItsJobs() async throws {
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         let first = try await store.createJob(
             JobRecord(source: "/s", endpoint: "e", bucket: "b", prefix: "p/", options: "{}", state: .superseded, now: 1)
         )
@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func onlyTheLastRunsOfEachSyncAreKept() async throws {
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         for index in 0..<7 {
             _ = try await store.startRun(Self.run(started: Double(index)), keep: 3)
             _ = try await store.startRun(Self.run(source: "/other", started: Double(index)), keep: 5)
@@ -88,7 +88,7 @@ import Testing
 
     @Test func upgradingAddsTheRunTableAndKeepsTheJobs() async throws {
         let queue = try DatabaseQueue()
-        try JobStore.migrate(queue, path: ":memory:", upTo: "v4")
+        try SQLiteJobStore.migrate(queue, path: ":memory:", upTo: "v4")
         try await queue.write { db in
             try db.execute(
                 sql: """
@@ -96,7 +96,7 @@ import Testing
                     VALUES ('/s', 'e', 'b', 'p/', '{}', 'completed', 1, 2)
                     """)
         }
-        let store = try JobStore(writer: queue)
+        let store = try SQLiteJobStore(writer: queue)
         let job = try #require(try await store.job(id: 1))
         #expect(try await store.runs(ofSyncOf: job).isEmpty)
         _ = try await store.startRun(Self.run(started: 3, job: 1))

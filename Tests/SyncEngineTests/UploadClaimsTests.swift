@@ -7,7 +7,7 @@ import Testing
 @Suite struct UploadClaimsTests {
     static let identity = FileIdentity(size: 10, mtimeNanoseconds: 1, ctimeNanoseconds: 1, inode: 1, device: 1)
 
-    func job(_ store: JobStore, _ state: JobRecord.State, prefix: String = "p/", endpoint: String = "e")
+    func job(_ store: any JobStore, _ state: JobRecord.State, prefix: String = "p/", endpoint: String = "e")
         async throws -> Int64
     {
         try await store.createJob(
@@ -16,7 +16,7 @@ import Testing
         ).id!
     }
 
-    func upload(_ store: JobStore, _ key: String, _ id: String, job: Int64?, endpoint: String = "e") async throws {
+    func upload(_ store: any JobStore, _ key: String, _ id: String, job: Int64?, endpoint: String = "e") async throws {
         _ = try await store.insertMultipartUpload(
             MultipartUploadRecord(
                 jobID: job, endpoint: endpoint, bucket: "b", key: key, uploadID: id, path: key,
@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func claimsNameRecordsJobsAndWhatUnfinishedPushesStillUpload() async throws {
-        let store = try JobStore.inMemory()
+        let store = try SQLiteJobStore.inMemory()
         let completed = try await job(store, .completed)
         let failed = try await job(store, .failed)
         let planning = try await job(store, .planning, prefix: "p/sub/")

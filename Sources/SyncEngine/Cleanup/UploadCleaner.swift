@@ -15,7 +15,7 @@ import S3Client
 /// ```
 public struct UploadCleaner: Sendable {
     public let client: S3Client
-    public let store: JobStore
+    public let store: any JobStore
     /// Identifies the store's endpoint in the state database.
     public let endpoint: String
     /// Where lock files live (to tell which jobs a run is working on).
@@ -25,13 +25,13 @@ public struct UploadCleaner: Sendable {
     public var concurrency = 8
 
     public init(
-        client: S3Client, store: JobStore, logger: Logger = Logger(label: "s3sync"), lockDirectory: String? = nil
+        client: S3Client, store: any JobStore, logger: Logger = Logger(label: "s3sync"), lockDirectory: String? = nil
     ) {
         self.client = client
         self.store = store
         self.endpoint = client.configuration.endpoint.description
         self.logger = logger
-        self.lockDirectory = lockDirectory ?? (store.path as NSString).deletingLastPathComponent
+        self.lockDirectory = lockDirectory ?? store.lockDirectory ?? NSTemporaryDirectory()
     }
 
     /// Cleans up under `location`.

@@ -4,14 +4,14 @@ import Foundation
 /// files cost a handful of transactions; a crash loses at most the last batch (those files are
 /// uploaded again by the next run, nothing is recorded that did not happen).
 actor CompletionRecorder {
-    let store: JobStore
+    let store: any JobStore
     let maxBatch: Int
     let maxDelay: Double
     var tasks: [TaskRecord] = []
     var records: [IndexRecord] = []
     var oldest: Double?
 
-    init(store: JobStore, maxBatch: Int = 256, maxDelay: Double = 0.25) {
+    init(store: any JobStore, maxBatch: Int = 256, maxDelay: Double = 0.25) {
         self.store = store
         self.maxBatch = maxBatch
         self.maxDelay = maxDelay

@@ -3,7 +3,7 @@ import S3Client
 /// Deletes a job's pending keys with batched DeleteObjects, after the uploads went through cleanly.
 struct DeleteExecutor: Sendable {
     let client: S3Client
-    let store: JobStore
+    let store: any JobStore
     let endpoint: String
     let location: S3Location
     let budget: RequestBudget

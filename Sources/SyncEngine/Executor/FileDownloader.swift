@@ -17,7 +17,7 @@ struct FileDownloader: FileTransfer {
     static let verificationAttempts = 3
 
     let client: S3Client
-    let store: JobStore
+    let store: any JobStore
     let jobID: Int64
     let endpoint: String
     let location: S3Location

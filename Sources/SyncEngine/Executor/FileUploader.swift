@@ -11,7 +11,7 @@ struct FileUploader: FileTransfer {
     static let inMemoryLimit: Int64 = 1 << 20
 
     let client: S3Client
-    let store: JobStore
+    let store: any JobStore
     let jobID: Int64
     let endpoint: String
     let location: S3Location

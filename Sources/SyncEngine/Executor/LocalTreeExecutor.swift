@@ -2,7 +2,7 @@
 /// (before the downloads) and, with `--delete`, the local files whose objects are gone (after a
 /// clean pass). Both go through the ``DownloadRoot``, so neither ever leaves the directory.
 struct LocalTreeExecutor: Sendable {
-    let store: JobStore
+    let store: any JobStore
     let root: DownloadRoot
     let endpoint: String
     let location: S3Location

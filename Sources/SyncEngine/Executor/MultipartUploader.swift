@@ -16,7 +16,7 @@ struct MultipartUploader: Sendable {
     let uploader: FileUploader
 
     var client: S3Client { uploader.client }
-    var store: JobStore { uploader.store }
+    var store: any JobStore { uploader.store }
     var location: S3Location { uploader.location }
 
     func upload(_ task: TaskRecord, path: String, identity: FileIdentity) async throws -> (

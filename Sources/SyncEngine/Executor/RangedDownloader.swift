@@ -24,7 +24,7 @@ struct RangedDownloader: Sendable {
     let downloader: FileDownloader
 
     var client: S3Client { downloader.client }
-    var store: JobStore { downloader.store }
+    var store: any JobStore { downloader.store }
     var location: S3Location { downloader.location }
     var budget: RequestBudget { downloader.budget }
 

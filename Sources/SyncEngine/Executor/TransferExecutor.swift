@@ -6,7 +6,7 @@ import S3Client
 /// files, each file one request or a multipart transfer whose parts share the same budget.
 struct TransferExecutor: Sendable {
     let transfer: any FileTransfer
-    let store: JobStore
+    let store: any JobStore
     let recorder: CompletionRecorder
     let options: SyncOptions
     let progress: TransferProgress

@@ -47,6 +47,10 @@ public struct TaskRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var error: String?
     /// For a download: the ETag the plan saw, which every request for it must still match.
     public var eTag: String?
+    /// The worker that holds (or last held) the task in a shared store's queue.
+    public var claimedBy: String?
+    /// Until when its claim holds (the store's clock, seconds since 1970).
+    public var leaseUntil: Double?
 
     public init(
         jobID: Int64, kind: Kind, path: String, key: String, identity: FileIdentity?, reason: String,
@@ -82,6 +86,8 @@ public struct TaskRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
         public static let attempts = Column(CodingKeys.attempts)
         public static let error = Column(CodingKeys.error)
         public static let eTag = Column(CodingKeys.eTag)
+        public static let claimedBy = Column(CodingKeys.claimedBy)
+        public static let leaseUntil = Column(CodingKeys.leaseUntil)
 
         /// The columns a new task is inserted with (all but `id`), in the order of
         /// ``TaskRecord/insertionArguments``.

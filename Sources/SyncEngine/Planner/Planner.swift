@@ -52,7 +52,7 @@ public struct Planner: Sendable {
     ///   - contentMatches: for `--checksum`, whether the file's content has the object's ETag
     ///     (`nil` when the file could not be read); the record's part size is a hint.
     public func plan<Remote: AsyncSequence<ObjectSummary, any Error>>(
-        local: LocalWalker, remote: Remote, store: JobStore?,
+        local: LocalWalker, remote: Remote, store: (any JobStore)?,
         contentMatches: (LocalFile, ObjectSummary, IndexRecord?) async -> Bool? = { _, _, _ in nil },
         emit: (PlanItem) async throws -> Void
     ) async throws -> Summary {

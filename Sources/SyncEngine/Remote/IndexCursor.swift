@@ -4,7 +4,7 @@ struct IndexCursor {
     /// Records read per query.
     static let pageSize = 2000
 
-    let store: JobStore?
+    let store: (any JobStore)?
     let endpoint: String
     let location: S3Location
     /// The local directory whose records are read (with those that stand for any).
@@ -14,7 +14,7 @@ struct IndexCursor {
     var exhausted = false
     var lastKey: String?
 
-    init(store: JobStore?, endpoint: String, location: S3Location, root: String) {
+    init(store: (any JobStore)?, endpoint: String, location: S3Location, root: String) {
         self.store = store
         self.endpoint = endpoint
         self.location = location

@@ -50,9 +50,9 @@ public struct JobStatus: Sendable, Codable, Hashable {
     /// whose lock nobody holds was killed: its state reads `interrupted`.
     /// - Parameter lockDirectory: where the lock files are; by default next to the state database.
     public static func load(
-        store: JobStore, jobID: Int64?, limit: Int = 10, lockDirectory: String? = nil
+        store: any JobStore, jobID: Int64?, limit: Int = 10, lockDirectory: String? = nil
     ) async throws -> [JobStatus] {
-        let lockDirectory = lockDirectory ?? (store.path as NSString).deletingLastPathComponent
+        let lockDirectory = lockDirectory ?? store.lockDirectory ?? NSTemporaryDirectory()
         let jobs: [JobRecord]
         if let jobID {
             guard let job = try await store.job(id: jobID) else {

@@ -3,13 +3,13 @@
 struct PlanBatches {
     static let batchSize = 1000
 
-    let store: JobStore
+    let store: any JobStore
     /// Upload and delete tasks, and local problems as failed tasks.
     var tasks: [TaskRecord] = []
     /// Index records brought up to date: a listed ETag refreshed, a full stat recorded.
     var refreshed: [IndexRecord] = []
 
-    init(store: JobStore) {
+    init(store: any JobStore) {
         self.store = store
     }
 

@@ -15,7 +15,7 @@ public struct ResumableJob: Sendable {
     /// - Returns: `nil` when no id is given and every job has finished.
     /// - Throws: ``SyncError`` (usage) when there is no job with this id; (configuration) when its
     ///   options cannot be read by this version.
-    public static func load(from store: JobStore, id: Int64?) async throws -> ResumableJob? {
+    public static func load(from store: any JobStore, id: Int64?) async throws -> ResumableJob? {
         let found: JobRecord?
         if let id {
             found = try await store.job(id: id)

@@ -48,9 +48,9 @@ public struct RunHistory: Sendable, Hashable {
     /// - Parameter lockDirectory: where the lock files are; by default next to the state database.
     /// - Throws: ``SyncError`` (usage) when there is no such job.
     public static func load(
-        store: JobStore, jobID: Int64?, limit: Int = 20, lockDirectory: String? = nil
+        store: any JobStore, jobID: Int64?, limit: Int = 20, lockDirectory: String? = nil
     ) async throws -> RunHistory {
-        let lockDirectory = lockDirectory ?? (store.path as NSString).deletingLastPathComponent
+        let lockDirectory = lockDirectory ?? store.lockDirectory ?? NSTemporaryDirectory()
         let runs: [RunRecord]
         if let jobID {
             guard let job = try await store.job(id: jobID) else {

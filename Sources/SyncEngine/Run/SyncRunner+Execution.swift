@@ -307,7 +307,7 @@ extension SyncRunner {
                 return SyncError(stops ? .configuration : .failed, reporting: error)
             }
         case let error as DatabaseError:
-            return SyncError(.configuration, "the state database failed: \(JobStore.reason(error))")
+            return SyncError(.configuration, "the state database failed: \(SQLiteJobStore.reason(error))")
         default:
             return SyncError(.failed, "\(error)")
         }

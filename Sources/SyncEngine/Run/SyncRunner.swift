@@ -11,7 +11,7 @@ import S3Client
 /// ```
 public struct SyncRunner: Sendable {
     public let client: S3Client
-    public let store: JobStore
+    public let store: any JobStore
     /// Identifies the store's endpoint in the state database.
     public let endpoint: String
     public let observer: any SyncObserver
@@ -22,7 +22,7 @@ public struct SyncRunner: Sendable {
     public let progress: TransferProgress
 
     public init(
-        client: S3Client, store: JobStore, observer: any SyncObserver, logger: Logger = Logger(label: "s3sync"),
+        client: S3Client, store: any JobStore, observer: any SyncObserver, logger: Logger = Logger(label: "s3sync"),
         lockDirectory: String? = nil, progress: TransferProgress = TransferProgress()
     ) {
         self.progress = progress
@@ -31,7 +31,7 @@ public struct SyncRunner: Sendable {
         self.endpoint = client.configuration.endpoint.description
         self.observer = observer
         self.logger = logger
-        self.lockDirectory = lockDirectory ?? (store.path as NSString).deletingLastPathComponent
+        self.lockDirectory = lockDirectory ?? store.lockDirectory ?? NSTemporaryDirectory()
     }
 
     /// Pushes `source` to `destination`: plans the difference, uploads, deletes (with `--delete`).

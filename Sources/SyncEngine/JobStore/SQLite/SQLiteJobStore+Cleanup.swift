@@ -1,6 +1,6 @@
 import GRDB
 
-extension JobStore {
+extension SQLiteJobStore {
     /// What the database says about the multipart uploads under a destination: the uploads
     /// recorded there for this endpoint, the jobs that recorded them, and the keys unfinished
     /// pushes to the same endpoint and bucket still have to upload under it.

@@ -1,12 +1,8 @@
 import GRDB
 
-extension JobStore {
-    /// Runs kept for each sync (direction, directory, endpoint and prefix); older ones are removed
-    /// as new ones start.
-    public static let runsKeptPerSync = 100
-
+extension SQLiteJobStore {
     /// Records a run that starts, and removes the oldest runs of its sync beyond `keep`.
-    public func startRun(_ run: RunRecord, keep: Int = JobStore.runsKeptPerSync) async throws -> RunRecord {
+    public func startRun(_ run: RunRecord, keep: Int) async throws -> RunRecord {
         try await writer.write { db in
             var run = run
             try run.insert(db)
@@ -46,7 +42,7 @@ extension JobStore {
 
     /// The runs of the sync a job belongs to (its own and those of the jobs before and after it
     /// for the same direction, directory, endpoint and prefix), newest first.
-    public func runs(ofSyncOf job: JobRecord, limit: Int = 20) async throws -> [RunRecord] {
+    public func runs(ofSyncOf job: JobRecord, limit: Int) async throws -> [RunRecord] {
         try await writer.read { db in
             try RunRecord.filter { $0.source == job.source && $0.bucket == job.bucket }
                 .filter { $0.prefix == job.prefix && $0.endpoint == job.endpoint }
@@ -56,7 +52,7 @@ extension JobStore {
     }
 
     /// The most recent runs of every sync, newest first.
-    public func recentRuns(limit: Int = 20) async throws -> [RunRecord] {
+    public func recentRuns(limit: Int) async throws -> [RunRecord] {
         try await writer.read { db in try RunRecord.order(\.id.desc).limit(limit).fetchAll(db) }
     }
 }

@@ -1,6 +1,6 @@
 import GRDB
 
-extension JobStore {
+extension SQLiteJobStore {
     /// Inserts planned tasks in one transaction.
     public func insertTasks(_ tasks: [TaskRecord]) async throws {
         guard !tasks.isEmpty else { return }
@@ -21,7 +21,7 @@ extension JobStore {
     }
 
     /// Pending tasks of a kind in plan order, a page at a time.
-    public func pendingTasks(jobID: Int64, kind: TaskRecord.Kind, after id: Int64 = 0, limit: Int = 1000) async throws
+    public func pendingTasks(jobID: Int64, kind: TaskRecord.Kind, after id: Int64, limit: Int) async throws
         -> [TaskRecord]
     {
         try await writer.read { db in
@@ -30,20 +30,6 @@ extension JobStore {
                 .filter { $0.kind == kind }
                 .filter { $0.id > id }
                 .order(\.id).limit(limit).fetchAll(db)
-        }
-    }
-
-    /// Calls `body` with a job's pending tasks of a kind, a page at a time in plan order; each
-    /// page starts after the last task of the one before, so every task is handed over once.
-    public func forEachPendingPage(
-        jobID: Int64, kind: TaskRecord.Kind, _ body: ([TaskRecord]) async throws -> Void
-    ) async throws {
-        var lastID: Int64 = 0
-        while true {
-            let page = try await pendingTasks(jobID: jobID, kind: kind, after: lastID, limit: 1000)
-            guard let last = page.last?.id else { return }
-            lastID = last
-            try await body(page)
         }
     }
 
@@ -95,7 +81,7 @@ extension JobStore {
     }
 
     /// Tasks that failed or kept changing, for reports.
-    public func problemTasks(jobID: Int64, limit: Int = 50) async throws -> [TaskRecord] {
+    public func problemTasks(jobID: Int64, limit: Int) async throws -> [TaskRecord] {
         try await writer.read { db in
             try TaskRecord.filter {
                 $0.jobID == jobID && [TaskRecord.State.failed, .changed].contains($0.state)
@@ -106,7 +92,7 @@ extension JobStore {
 
     /// Puts a job's failed and changed tasks back to pending (not local problems found while
     /// planning: those need a new push).
-    func retryFailedTasks(jobID: Int64) async throws {
+    public func retryFailedTasks(jobID: Int64) async throws {
         try await writer.write { db in
             _ = try TaskRecord.filter { $0.jobID == jobID }
                 .filter { [TaskRecord.State.failed, .changed].contains($0.state) }
@@ -114,12 +100,4 @@ extension JobStore {
                 .updateAll(db) { $0.state.set(to: TaskRecord.State.pending) }
         }
     }
-}
-
-/// How many tasks of a kind are in a state.
-public struct TaskCount: Sendable, Hashable {
-    public var kind: TaskRecord.Kind
-    public var state: TaskRecord.State
-    public var count: Int
-    public var bytes: Int64
 }

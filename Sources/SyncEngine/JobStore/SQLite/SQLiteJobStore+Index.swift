@@ -1,11 +1,11 @@
 import GRDB
 
-extension JobStore {
+extension SQLiteJobStore {
     /// Index records under a destination in key order (UTF-8 bytes), a page after `afterKey`:
     /// those of the directory `root` and those from before s3sync kept the directory, a key's
     /// record for `root` first.
     public func indexRecords(
-        endpoint: String, location: S3Location, root: String, after afterKey: String?, limit: Int = 2000
+        endpoint: String, location: S3Location, root: String, after afterKey: String?, limit: Int
     ) async throws -> [IndexRecord] {
         try await writer.read { db in
             var request = IndexRecord.filter { $0.endpoint == endpoint && $0.bucket == location.bucket }
@@ -50,7 +50,7 @@ extension JobStore {
     }
 
     /// Forgets keys: under every directory (deleted objects), or under `root` (removed files).
-    public func removeIndexRecords(endpoint: String, bucket: String, keys: [String], root: String? = nil)
+    public func removeIndexRecords(endpoint: String, bucket: String, keys: [String], root: String?)
         async throws
     {
         guard !keys.isEmpty else { return }
@@ -63,19 +63,6 @@ extension JobStore {
                 try db.cachedStatement(literal: "DELETE FROM \(IndexRecord.self) WHERE \(scope)").execute()
             }
         }
-    }
-
-    /// The smallest string greater than every string starting with `prefix`, or `nil` for no bound.
-    static func upperBound(_ prefix: String) -> String? {
-        var bytes = Array(prefix.utf8)
-        while let last = bytes.last {
-            if last < 0x7F {
-                bytes[bytes.count - 1] = last + 1
-                return String(decoding: bytes, as: UTF8.self)
-            }
-            bytes.removeLast()
-        }
-        return nil
     }
 
     /// `PRAGMA integrity_check`: "ok" when the database is sound.

@@ -1,6 +1,6 @@
 import GRDB
 
-extension JobStore {
+extension SQLiteJobStore {
     /// Records a new job and returns it with its id.
     public func createJob(_ job: JobRecord) async throws -> JobRecord {
         try await writer.write { db in
@@ -20,7 +20,7 @@ extension JobStore {
     }
 
     /// The most recent jobs, newest first.
-    public func recentJobs(limit: Int = 20) async throws -> [JobRecord] {
+    public func recentJobs(limit: Int) async throws -> [JobRecord] {
         try await writer.read { db in
             try JobRecord.order(\.id.desc).limit(limit).fetchAll(db)
         }
@@ -40,8 +40,7 @@ extension JobStore {
 
     /// Unfinished jobs, newest first; for one directory, prefix and direction when given.
     public func unfinishedJobs(
-        source: String? = nil, endpoint: String? = nil, location: S3Location? = nil,
-        direction: JobRecord.Direction? = nil
+        source: String?, endpoint: String?, location: S3Location?, direction: JobRecord.Direction?
     ) async throws -> [JobRecord] {
         try await writer.read { db in
             var request = JobRecord.filter {

@@ -1,6 +1,6 @@
 import GRDB
 
-extension JobStore {
+extension SQLiteJobStore {
     /// Records a started multipart upload before any part is sent, so a crash leaves it findable.
     public func insertMultipartUpload(_ upload: MultipartUploadRecord) async throws -> MultipartUploadRecord {
         try await writer.write { db in
@@ -70,14 +70,5 @@ extension JobStore {
         try await writer.write { db in
             _ = try MultipartUploadRecord.deleteOne(db, key: id)
         }
-    }
-
-    static func likePattern(_ prefix: String) -> String {
-        var escaped = ""
-        for character in prefix {
-            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return escaped + "%"
     }
 }

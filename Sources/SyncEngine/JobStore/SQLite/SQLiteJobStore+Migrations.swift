@@ -1,6 +1,6 @@
 import GRDB
 
-extension JobStore {
+extension SQLiteJobStore {
     /// Brings the schema up to date (or up to the migration named `target`, for tests of upgrades).
     static func migrate(_ writer: any DatabaseWriter, path: String, upTo target: String? = nil) throws {
         try writer.read { db in try checkOwnership(db, path: path) }
@@ -36,6 +36,14 @@ extension JobStore {
         // The history of runs, so "has it been failing since Tuesday?" is one query.
         migrator.registerMigration("v5") { db in
             try createRunTable(db)
+        }
+        // The queue: who holds a task and until when, and the workers' heartbeats.
+        migrator.registerMigration("v6") { db in
+            try db.alter(table: "task") { t in
+                t.add(column: "claimedBy", .text)
+                t.add(column: "leaseUntil", .double)
+            }
+            try createWorkerTable(db)
         }
         if let target {
             try migrator.migrate(writer, upTo: target)
@@ -220,6 +228,23 @@ extension JobStore {
             t.column("multipartMD5", .text)
             t.column("uploadedAt", .double).notNull()
             t.primaryKey(["endpoint", "bucket", "key"])
+        }
+    }
+
+    /// Hosts working on the jobs, with their last heartbeat.
+    static func createWorkerTable(_ db: Database) throws {
+        try db.create(table: "worker") { t in
+            t.primaryKey("id", .text)
+            t.column("host", .text).notNull()
+            t.column("pid", .integer).notNull()
+            t.column("role", .text).notNull()
+            t.column("jobID", .integer)
+            t.column("startedAt", .double).notNull()
+            t.column("heartbeatAt", .double).notNull()
+            t.column("files", .integer).notNull().defaults(to: 0)
+            t.column("bytes", .integer).notNull().defaults(to: 0)
+            t.column("throttledAt", .double)
+            t.column("stoppedAt", .double)
         }
     }
 }

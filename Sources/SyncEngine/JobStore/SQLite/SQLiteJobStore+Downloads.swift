@@ -1,6 +1,6 @@
 import GRDB
 
-extension JobStore {
+extension SQLiteJobStore {
     /// Records a download before its first range is fetched, so a crash leaves it findable.
     public func insertPartialDownload(_ download: PartialDownloadRecord) async throws -> PartialDownloadRecord {
         try await writer.write { db in

@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+
+extension SQLiteJobStore {
+    public var description: String { path }
+
+    public var lockDirectory: String? { (path as NSString).deletingLastPathComponent }
+
+    /// Lock files beside the state file hold the planner's lock (``JobLock``).
+    public func withPlannerLock<T: Sendable>(
+        identity: String, description: String, _ body: () async throws -> T
+    ) async throws -> T? { nil }
+
+    public func claimTasks(
+        jobID: Int64, kind: TaskRecord.Kind, worker: String, limit: Int, maxBytes: Int64, lease: Duration
+    ) async throws -> [TaskRecord] {
+        try await writer.write { db in
+            let now = Date().timeIntervalSince1970
+            let candidates = try TaskRecord.filter { $0.jobID == jobID && $0.kind == kind }
+                .filter { $0.state == TaskRecord.State.pending }
+                .filter { $0.leaseUntil == nil || $0.leaseUntil < now }
+                .order(\.id).limit(limit).fetchAll(db)
+            let claimed = Self.takeWithin(candidates, maxBytes: maxBytes)
+            let until = now + lease.seconds
+            for var task in claimed {
+                task.claimedBy = worker
+                task.leaseUntil = until
+                try db.cachedStatement(
+                    literal: """
+                        UPDATE \(TaskRecord.self) SET \(TaskRecord.Columns.claimedBy) = \(worker), \
+                        \(TaskRecord.Columns.leaseUntil) = \(until) WHERE \(TaskRecord.Columns.id) = \(task.id)
+                        """
+                ).execute()
+            }
+            return claimed.map { task in
+                var task = task
+                task.claimedBy = worker
+                task.leaseUntil = until
+                return task
+            }
+        }
+    }
+
+    /// The leading tasks that together hold at most `maxBytes` (at least one).
+    static func takeWithin(_ tasks: [TaskRecord], maxBytes: Int64) -> [TaskRecord] {
+        var total: Int64 = 0
+        var taken: [TaskRecord] = []
+        for task in tasks {
+            if !taken.isEmpty && total + task.size > maxBytes { break }
+            total += task.size
+            taken.append(task)
+        }
+        return taken
+    }
+
+    public func renewLeases(worker: String, lease: Duration) async throws -> Int {
+        try await writer.write { db in
+            let until = Date().timeIntervalSince1970 + lease.seconds
+            try db.execute(
+                literal: """
+                    UPDATE task SET leaseUntil = \(until)
+                    WHERE claimedBy = \(worker) AND state = 'pending' AND leaseUntil IS NOT NULL
+                    """)
+            return db.changesCount
+        }
+    }
+
+    public func releaseClaims(worker: String) async throws {
+        try await writer.write { db in
+            try db.execute(
+                literal: """
+                    UPDATE task SET leaseUntil = NULL, claimedBy = NULL
+                    WHERE claimedBy = \(worker) AND state = 'pending'
+                    """)
+        }
+    }
+
+    public func heartbeat(_ worker: WorkerRecord) async throws -> Double? {
+        try await writer.write { db -> Double? in
+            try worker.save(db)
+            guard let jobID = worker.jobID else { return nil }
+            let others = SQLRequest<Double>(
+                literal: "SELECT max(throttledAt) FROM worker WHERE jobID = \(jobID) AND id != \(worker.id)")
+            return try others.fetchOne(db)
+        }
+    }
+
+    public func workers(limit: Int) async throws -> [WorkerRecord] {
+        try await writer.read { db in
+            try WorkerRecord.order(Column("heartbeatAt").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    public func workerShares(jobID: Int64) async throws -> [String: TaskCount] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                SQLRequest<Row>(
+                    literal: """
+                        SELECT claimedBy, kind, count(*), coalesce(sum(size), 0) FROM task
+                        WHERE jobID = \(jobID) AND state = 'done' AND claimedBy IS NOT NULL
+                        GROUP BY claimedBy, kind
+                        """))
+            var shares: [String: TaskCount] = [:]
+            for row in rows {
+                let kind = TaskRecord.Kind.fromDatabaseValue(row[1]) ?? .upload
+                guard kind.transfers else { continue }
+                let worker: String = row[0]
+                var share = shares[worker] ?? TaskCount(kind: kind, state: .done, count: 0, bytes: 0)
+                share.count += row[2] as Int
+                share.bytes += row[3] as Int64
+                shares[worker] = share
+            }
+            return shares
+        }
+    }
+}
