@@ -121,10 +121,12 @@ struct PostgresFailure: Sendable {
     }
 
     /// The error a store method throws: "cannot reach the job queue …" for a connection that
-    /// failed, "the job queue … failed" for a statement the server refused.
-    func syncError(location: PostgresLocation) -> SyncError {
+    /// failed or could not be made (`connecting`: whatever stopped a new connection, a refused
+    /// login or a database that does not exist among them), "the job queue … failed" for a
+    /// statement the server refused.
+    func syncError(location: PostgresLocation, connecting: Bool = false) -> SyncError {
         let message =
-            isConnectionLevel
+            isConnectionLevel || connecting
             ? "cannot reach the job queue \(location): \(reason)" : "the job queue \(location) failed: \(reason)"
         return SyncError(.configuration, message, subject: .jobQueue(location.description), underlying: underlying)
     }

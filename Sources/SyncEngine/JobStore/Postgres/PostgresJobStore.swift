@@ -8,7 +8,9 @@ import PostgresNIO
 ///
 /// A statement that fails because the connection dropped (a server that restarts) is run again
 /// after a pause, up to about 30 seconds (``retryDelays``); the pool makes new connections as the
-/// server comes back. An SQL error is not tried again.
+/// server comes back, and a statement waits for one while it does. An SQL error is not tried
+/// again. A statement whose answer alone was lost runs twice: updates, upserts and deletes come
+/// out the same, an insert of a new row (a job, a run, tasks) is recorded twice.
 ///
 /// ```swift
 /// let location = try PostgresLocation(url: "postgresql://s3sync@db/jobs", environment: env)
@@ -50,6 +52,8 @@ public struct PostgresJobStore: JobStore {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
+            // Lets the pool start before the first statement asks it for a connection.
+            await Task.yield()
             let store = PostgresJobStore(client: client, location: location, logger: logger)
             do {
                 let result = try await body(store)

@@ -86,7 +86,7 @@ extension PostgresLocation {
         do {
             return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         } catch {
-            throw PostgresFailure(error).syncError(location: self)
+            throw PostgresFailure(error).syncError(location: self, connecting: true)
         }
     }
 }
