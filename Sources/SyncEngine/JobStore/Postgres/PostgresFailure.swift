@@ -102,10 +102,15 @@ struct PostgresFailure: Sendable {
             return "no address of \(error.host) accepted a connection"
         case let error as IOError:
             return String(cString: strerror(error.errnoCode)).lowercased()
-        case let error as NIOSSLError:
-            return "the TLS handshake failed: \(error)"
-        case let error as BoringSSLError:
-            return "the TLS handshake failed: \(error)"
+        case is NIOSSLError, is BoringSSLError:
+            if "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return
+                    "the server's certificate could not be verified: it is not signed by a CA this host trusts (pass the CA's certificate with sslrootcert= in the URL, or PGSSLROOTCERT) or, with sslmode=verify-full, it does not name the host"
+            }
+            return "the TLS handshake failed (\(error))"
+        case let error as NIOSSLExtraError where error == .failedToValidateHostname:
+            return
+                "the server's certificate does not name this host (sslmode=verify-full checks it; verify-ca does not)"
         case let error as ChannelError:
             switch error {
             case .connectTimeout(let timeout):
@@ -114,7 +119,7 @@ struct PostgresFailure: Sendable {
                 return "the connection failed (\(error))"
             }
         case is NIOSSLExtraError:
-            return "the TLS handshake failed: \(error)"
+            return "the TLS handshake failed (\(error))"
         default:
             return nil
         }

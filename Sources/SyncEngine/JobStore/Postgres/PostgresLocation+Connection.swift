@@ -13,6 +13,12 @@ extension PostgresLocation {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = sslMode == .verifyFull ? .fullVerification : .noHostnameVerification
         if let sslRootCert {
+            guard FileManager.default.fileExists(atPath: sslRootCert) else {
+                throw SyncError(
+                    .configuration,
+                    "the CA certificates \(sslRootCert) (sslrootcert) for the job queue \(self) do not exist",
+                    subject: .jobQueue(description))
+            }
             do {
                 tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(sslRootCert))
             } catch {
