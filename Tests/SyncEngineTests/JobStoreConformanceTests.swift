@@ -38,6 +38,15 @@ import Testing
     /// A PostgreSQL store on a database of its own, created on the server `S3SYNC_TEST_POSTGRES_URL`
     /// names and dropped after `body`.
     static func makePostgresStore(_ body: (PostgresJobStore) async throws -> Void) async throws {
+        try await withPostgresDatabase { location in
+            try await PostgresJobStore.withStore(location, logger: Logger(label: "s3sync.test.postgres")) {
+                try await body($0)
+            }
+        }
+    }
+
+    /// A new, empty database on the server `S3SYNC_TEST_POSTGRES_URL` names, dropped after `body`.
+    static func withPostgresDatabase(_ body: (PostgresLocation) async throws -> Void) async throws {
         let url = try #require(postgresURL)
         let server = try PostgresLocation(url: url, environment: ProcessInfo.processInfo.environment)
         let logger = Logger(label: "s3sync.test.postgres")
@@ -46,14 +55,14 @@ import Testing
             server, ["CREATE DATABASE \(name) TEMPLATE template0 ENCODING 'UTF8'"], logger: logger)
         var location = server
         location.database = name
+        let drop = "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"
         do {
-            try await PostgresJobStore.withStore(location, logger: logger) { try await body($0) }
+            try await body(location)
         } catch {
-            try? await PostgresJobStore.administer(
-                server, ["DROP DATABASE IF EXISTS \(name) WITH (FORCE)"], logger: logger)
+            try? await PostgresJobStore.administer(server, [drop], logger: logger)
             throw error
         }
-        try await PostgresJobStore.administer(server, ["DROP DATABASE IF EXISTS \(name) WITH (FORCE)"], logger: logger)
+        try await PostgresJobStore.administer(server, [drop], logger: logger)
     }
 
     func makeJob(
@@ -560,6 +569,39 @@ import Testing
                 #expect(outcome == 1)
                 #expect(try await store.withPlannerLock(identity: "job", description: "x") { 4 } == 4)
             }
+        }
+    }
+
+    // MARK: PostgreSQL's own promises
+
+    @Test(.enabled(if: postgresURL != nil)) func hostsStartingTogetherMigrateOnce() async throws {
+        try await Self.withPostgresDatabase { location in
+            let logger = Logger(label: "s3sync.test.postgres")
+            let checks = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await PostgresJobStore.withStore(location, logger: logger) { try await $0.integrityCheck() }
+                    }
+                }
+                var checks: [String] = []
+                for try await check in group { checks.append(check) }
+                return checks
+            }
+            #expect(checks == ["ok", "ok", "ok", "ok"])
+        }
+    }
+
+    @Test(.enabled(if: postgresURL != nil)) func aDatabaseOfAnotherProgramIsRefusedAndLeftUntouched() async throws {
+        try await Self.withPostgresDatabase { location in
+            let logger = Logger(label: "s3sync.test.postgres")
+            try await PostgresJobStore.administer(location, ["CREATE TABLE job (customer text)"], logger: logger)
+            let error = await #expect(throws: SyncError.self) {
+                try await PostgresJobStore.withStore(location, logger: logger) { _ in }
+            }
+            #expect(error?.kind == .configuration)
+            #expect(error?.message.contains("another program (job)") == true)
+            #expect(error?.message.contains(location.description) == true)
+            try await PostgresJobStore.administer(location, ["INSERT INTO job VALUES ('still here')"], logger: logger)
         }
     }
 }
