@@ -3,28 +3,23 @@ import Logging
 import S3Client
 
 /// Runs a job's pending transfers through the shared request budget: a bounded task group over
-/// files, each file one request or a multipart transfer whose parts share the same budget.
+/// the files its feed hands over, each file one request or a multipart transfer whose parts share
+/// the same budget.
 struct TransferExecutor: Sendable {
     let transfer: any FileTransfer
-    let store: any JobStore
+    let feed: any TaskFeed
     let recorder: CompletionRecorder
     let options: SyncOptions
     let progress: TransferProgress
     let observer: any SyncObserver
     let logger: Logger
 
-    /// Transfers every pending file of the job; files that keep changing are retried and finally
-    /// marked `changed`. Files in `resumableKeys` (an earlier run started them) come first, so
-    /// what it stored is reused before anything expires.
+    /// Transfers the files the feed hands over; files that keep changing are retried and finally
+    /// marked `changed`. `resumableKeys` are those an earlier run started (see ``PlanOrderFeed``).
     func run(jobID: Int64, resumableKeys: Set<String>) async throws {
-        var changed: [TaskRecord] = []
-        if !resumableKeys.isEmpty {
-            changed += try await runPending(jobID: jobID, only: { resumableKeys.contains($0.key) })
-            // Their outcomes are committed before the second pass reads what is still pending.
-            try await recorder.flush()
-        }
-        let retried = Set(changed.compactMap(\.id))
-        changed += try await runPending(jobID: jobID, only: { !retried.contains($0.id ?? 0) })
+        var changed = try await feed.run(
+            jobID: jobID, kind: transfer.kind, resumableKeys: resumableKeys, window: options.concurrencyCeiling,
+            recorder: recorder, process: process)
         var attempt = 1
         while !changed.isEmpty && attempt < options.changedFileAttempts {
             attempt += 1
@@ -38,15 +33,6 @@ struct TransferExecutor: Sendable {
             try await recorder.add(task: task, record: nil)
         }
         try await recorder.flush()
-    }
-
-    /// Pages through pending tasks; returns those whose source changed while it was copied.
-    func runPending(jobID: Int64, only include: @Sendable (TaskRecord) -> Bool) async throws -> [TaskRecord] {
-        var changed: [TaskRecord] = []
-        try await store.forEachPendingPage(jobID: jobID, kind: transfer.kind) { page in
-            changed += try await runBatch(page.filter(include))
-        }
-        return changed
     }
 
     /// Transfers a batch with as many files in flight as the budget may reach; its permits

@@ -1,0 +1,87 @@
+import Foundation
+
+/// How a job's pending transfers reach this host's workers: every pending task in plan order
+/// (a job on one host), or the tasks this host claims from a shared queue, as its slots free up.
+protocol TaskFeed: Sendable {
+    /// Hands the job's tasks of `kind` to `process`, at most `window` at once, until this host has
+    /// none left; returns the tasks `process` gave back to be tried again.
+    func run(
+        jobID: Int64, kind: TaskRecord.Kind, resumableKeys: Set<String>, window: Int, recorder: CompletionRecorder,
+        process: @escaping @Sendable (TaskRecord) async throws -> TaskRecord?
+    ) async throws -> [TaskRecord]
+}
+
+/// Every pending task of the job in plan order, a page at a time. Tasks whose keys an earlier run
+/// started go first, so what it stored is reused before anything expires.
+struct PlanOrderFeed: TaskFeed {
+    let store: any JobStore
+
+    func run(
+        jobID: Int64, kind: TaskRecord.Kind, resumableKeys: Set<String>, window: Int, recorder: CompletionRecorder,
+        process: @escaping @Sendable (TaskRecord) async throws -> TaskRecord?
+    ) async throws -> [TaskRecord] {
+        var changed: [TaskRecord] = []
+        func pass(_ include: (TaskRecord) -> Bool) async throws {
+            try await store.forEachPendingPage(jobID: jobID, kind: kind) { page in
+                try await forEachConcurrently(page.filter(include), window: window, process) { result in
+                    if let result { changed.append(result) }
+                }
+            }
+        }
+        if !resumableKeys.isEmpty {
+            try await pass { resumableKeys.contains($0.key) }
+            // Their outcomes are committed before the second pass reads what is still pending.
+            try await recorder.flush()
+        }
+        let retried = Set(changed.compactMap(\.id))
+        try await pass { !retried.contains($0.id ?? 0) }
+        return changed
+    }
+}
+
+/// The tasks this host claims from a shared store: a batch at a time as its slots free up, never
+/// holding more than ``holdBytes`` of files at once, so the other hosts find work too. Claims are
+/// leases, renewed by ``WorkerHeartbeat`` while the host lives.
+struct ClaimFeed: TaskFeed {
+    /// Claimed and unfinished files a host holds at most (at least one file, whatever its size).
+    static let holdBytes: Int64 = 1 << 30
+    /// Tasks claimed in one statement at most.
+    static let batchLimit = 64
+
+    let store: any JobStore
+    let membership: QueueMembership
+
+    func run(
+        jobID: Int64, kind: TaskRecord.Kind, resumableKeys: Set<String>, window: Int, recorder: CompletionRecorder,
+        process: @escaping @Sendable (TaskRecord) async throws -> TaskRecord?
+    ) async throws -> [TaskRecord] {
+        let window = max(1, window)
+        return try await withThrowingTaskGroup(of: (TaskRecord?, Int64).self) { group in
+            var changed: [TaskRecord] = []
+            var claimed: [TaskRecord] = []
+            var running = 0
+            var heldBytes: Int64 = 0
+            var exhausted = false
+            while true {
+                while running < window {
+                    if claimed.isEmpty && !exhausted && heldBytes < Self.holdBytes {
+                        claimed = try await store.claimTasks(
+                            jobID: jobID, kind: kind, worker: membership.worker,
+                            limit: min(Self.batchLimit, window - running), maxBytes: Self.holdBytes - heldBytes,
+                            lease: membership.lease)
+                        exhausted = claimed.isEmpty
+                    }
+                    guard !claimed.isEmpty else { break }
+                    let task = claimed.removeFirst()
+                    running += 1
+                    heldBytes += task.size
+                    group.addTask { (try await process(task), task.size) }
+                }
+                guard let (result, size) = try await group.next() else { return changed }
+                running -= 1
+                heldBytes -= size
+                if let result { changed.append(result) }
+            }
+        }
+    }
+}
