@@ -4,10 +4,12 @@ import Foundation
 /// (a job on one host), or the tasks this host claims from a shared queue, as its slots free up.
 protocol TaskFeed: Sendable {
     /// Hands the job's tasks of `kind` to `process`, at most `window` at once, until this host has
-    /// none left; returns the tasks `process` gave back to be tried again.
+    /// none left; returns the tasks `process` gave back to be tried again. Parts of large files
+    /// other hosts opened to the job go to `send`.
     func run(
         jobID: Int64, kind: TaskRecord.Kind, resumableKeys: Set<String>, window: Int, recorder: CompletionRecorder,
-        process: @escaping @Sendable (TaskRecord) async throws -> TaskRecord?
+        process: @escaping @Sendable (TaskRecord) async throws -> TaskRecord?,
+        send: @escaping @Sendable (PartClaim) async throws -> Int64
     ) async throws -> [TaskRecord]
 }
 
@@ -18,7 +20,8 @@ struct PlanOrderFeed: TaskFeed {
 
     func run(
         jobID: Int64, kind: TaskRecord.Kind, resumableKeys: Set<String>, window: Int, recorder: CompletionRecorder,
-        process: @escaping @Sendable (TaskRecord) async throws -> TaskRecord?
+        process: @escaping @Sendable (TaskRecord) async throws -> TaskRecord?,
+        send: @escaping @Sendable (PartClaim) async throws -> Int64
     ) async throws -> [TaskRecord] {
         var changed: [TaskRecord] = []
         func pass(_ include: (TaskRecord) -> Bool) async throws {
@@ -40,8 +43,9 @@ struct PlanOrderFeed: TaskFeed {
 }
 
 /// The tasks this host claims from a shared store: a batch at a time as its slots free up, never
-/// holding more than ``holdBytes`` of files at once, so the other hosts find work too. Claims are
-/// leases, renewed by ``WorkerHeartbeat`` while the host lives.
+/// holding more than ``holdBytes`` of files at once, so the other hosts find work too. When no
+/// file is left to claim, its free slots send parts of the large files other hosts are uploading.
+/// Claims are leases, renewed by ``WorkerHeartbeat`` while the host lives.
 struct ClaimFeed: TaskFeed {
     /// Claimed and unfinished files a host holds at most (at least one file, whatever its size).
     static let holdBytes: Int64 = 1 << 30
@@ -51,9 +55,16 @@ struct ClaimFeed: TaskFeed {
     let store: any JobStore
     let membership: QueueMembership
 
+    /// What a slot works on.
+    enum Work: Sendable {
+        case task(TaskRecord)
+        case part(PartClaim)
+    }
+
     func run(
         jobID: Int64, kind: TaskRecord.Kind, resumableKeys: Set<String>, window: Int, recorder: CompletionRecorder,
-        process: @escaping @Sendable (TaskRecord) async throws -> TaskRecord?
+        process: @escaping @Sendable (TaskRecord) async throws -> TaskRecord?,
+        send: @escaping @Sendable (PartClaim) async throws -> Int64
     ) async throws -> [TaskRecord] {
         let window = max(1, window)
         return try await withThrowingTaskGroup(of: (TaskRecord?, Int64).self) { group in
@@ -61,26 +72,43 @@ struct ClaimFeed: TaskFeed {
             var claimed: [TaskRecord] = []
             var running = 0
             var heldBytes: Int64 = 0
-            var exhausted = false
+            var filesLeft = true
+            var partsLeft = true
             while true {
-                while running < window {
-                    if claimed.isEmpty && !exhausted && heldBytes < Self.holdBytes {
-                        claimed = try await store.claimTasks(
-                            jobID: jobID, kind: kind, worker: membership.worker,
-                            limit: min(Self.batchLimit, window - running), maxBytes: Self.holdBytes - heldBytes,
-                            lease: membership.lease)
-                        exhausted = claimed.isEmpty
-                    }
-                    guard !claimed.isEmpty else { break }
-                    let task = claimed.removeFirst()
+                while running < window, let work = try await next() {
                     running += 1
-                    heldBytes += task.size
-                    group.addTask { (try await process(task), task.size) }
+                    switch work {
+                    case .task(let task):
+                        heldBytes += task.size
+                        group.addTask { (try await process(task), task.size) }
+                    case .part(let claim):
+                        group.addTask {
+                            _ = try await send(claim)
+                            return (nil, 0)
+                        }
+                    }
                 }
                 guard let (result, size) = try await group.next() else { return changed }
                 running -= 1
                 heldBytes -= size
                 if let result { changed.append(result) }
+            }
+
+            /// The next file this host may take, else the next open part, else nothing.
+            func next() async throws -> Work? {
+                if claimed.isEmpty && filesLeft && heldBytes < Self.holdBytes {
+                    claimed = try await store.claimTasks(
+                        jobID: jobID, kind: kind, worker: membership.worker,
+                        limit: min(Self.batchLimit, window - running), maxBytes: Self.holdBytes - heldBytes,
+                        lease: membership.lease)
+                    filesLeft = !claimed.isEmpty
+                }
+                if !claimed.isEmpty { return .task(claimed.removeFirst()) }
+                guard !filesLeft && partsLeft else { return nil }
+                let part = try await store.claimPart(
+                    jobID: jobID, uploadRowID: nil, worker: membership.worker, lease: membership.lease)
+                partsLeft = part != nil
+                return part.map { .part($0) }
             }
         }
     }

@@ -19,7 +19,7 @@ struct TransferExecutor: Sendable {
     func run(jobID: Int64, resumableKeys: Set<String>) async throws {
         var changed = try await feed.run(
             jobID: jobID, kind: transfer.kind, resumableKeys: resumableKeys, window: options.concurrencyCeiling,
-            recorder: recorder, process: process)
+            recorder: recorder, process: process, send: transfer.send)
         var attempt = 1
         while !changed.isEmpty && attempt < options.changedFileAttempts {
             attempt += 1

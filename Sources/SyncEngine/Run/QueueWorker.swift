@@ -59,7 +59,7 @@ public struct QueueWorker: Sendable {
                 let report = try await withRunner(job) { runner in try await runner.work(on: job) }
                 let handled =
                     report.transferredFiles + report.failedFiles + report.changedDuringUpload + report.vanishedFiles
-                guard handled > 0 else { continue }
+                guard handled > 0 || report.sentBytes + report.receivedBytes > 0 else { continue }
                 reports.append(report)
                 worked = true
             }

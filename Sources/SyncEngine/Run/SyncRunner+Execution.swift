@@ -102,7 +102,7 @@ extension SyncRunner {
         case .push:
             let uploader = FileUploader(
                 client: client, store: store, jobID: id, endpoint: endpoint, location: location, sourceRoot: job.source,
-                options: options, budget: budget, progress: progress, logger: logger)
+                options: options, budget: budget, progress: progress, logger: logger, queue: queue)
             let deleter = DeleteExecutor(
                 client: client, store: store, endpoint: endpoint, location: location, budget: budget,
                 progress: progress, observer: observer)

@@ -53,6 +53,8 @@ extension SyncRunner {
             share.failedFiles = after.failedFiles - before.failedFiles
             share.changedDuringUpload = after.changedFiles - before.changedFiles
             share.vanishedFiles = after.vanishedFiles - before.vanishedFiles
+            share.sentBytes = after.sentBytes - before.sentBytes
+            share.receivedBytes = after.receivedBytes - before.receivedBytes
             return share
         }
     }
