@@ -14,6 +14,8 @@ enum ErrorAdvice {
         switch error.subject {
         case .stateDatabase:
             return "Pass --state PATH (or set S3SYNC_STATE) to use another state database"
+        case .jobQueue:
+            return "Check the queue's URL, the PG* variables and ~/.pgpass, and that the server is reachable"
         case .deleteLimit:
             return "Raise --max-delete if that is intended"
         case .jobEndpoint(let endpoint):

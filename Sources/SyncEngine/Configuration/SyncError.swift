@@ -21,6 +21,8 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     public enum Subject: Sendable, Hashable {
         /// The state database at this path cannot be used; another one can.
         case stateDatabase(path: String)
+        /// The job queue at this URL (without its password) cannot be reached or refused.
+        case jobQueue(String)
         /// The plan would delete more objects than the limit allows.
         case deleteLimit(planned: Int, limit: Int)
         /// The job was pushed to another endpoint than the client's.
