@@ -169,6 +169,36 @@ import Testing
         }
     }
 
+    @Test func oneLargeFileIsSpreadAcrossHostsPartByPart() async throws {
+        try await QueueWorld.with { queue in
+            let size = 10 * Self.partSize
+            _ = try queue.world.tree.writeRandom("huge.bin", size: size, seed: 11)
+            // Each host through its own proxy, to count the parts each one sent.
+            try await FaultProxy.with(upstream: queue.world.server) { plannerProxy in
+                try await FaultProxy.with(upstream: queue.world.server) { workerProxy in
+                    let planner = try queue.binary(endpoint: plannerProxy.endpointURL).start(
+                        queue.pushArguments([
+                            "--part-size", "5MiB", "--multipart-threshold", "5MiB", "--bwlimit", "6MiB",
+                        ]), logPath: queue.world.home + "/push.log")
+                    try await queue.waitForJob(state: "running")
+                    let worker = try queue.binary(endpoint: workerProxy.endpointURL).start(
+                        queue.workerArguments(), logPath: queue.world.home + "/worker.log")
+                    #expect(await planner.wait(timeout: .seconds(120)) == 0, "\(planner.log)")
+                    #expect(await worker.wait(timeout: .seconds(60)) == 0, "\(worker.log)")
+                    let byPlanner = try await plannerProxy.statistics().operation("UploadPart")
+                    let byWorker = try await workerProxy.statistics().operation("UploadPart")
+                    print("ScaleOutTests: parts sent by the planner \(byPlanner.requests), by the worker \(byWorker.requests)")
+                    #expect(byWorker.forwarded > 0, "the worker sent no part\n\(worker.log)")
+                    #expect(byPlanner.forwarded > 0)
+                    #expect(byWorker.forwardedBodyBytes + byPlanner.forwardedBodyBytes == Int64(size))
+                    // The file's own host completed it.
+                    #expect(try await plannerProxy.statistics().operation("CompleteMultipartUpload").forwarded == 1)
+                    try await queue.expectComplete(planner.log)
+                }
+            }
+        }
+    }
+
     @Test func resumeTakesOverAJobWhosePlannerWasKilled() async throws {
         try await QueueWorld.with { queue in
             for index in 0..<2 {

@@ -165,7 +165,7 @@ public struct SyncRunner: Sendable {
             report.elapsedSeconds = Date().timeIntervalSince(started)
             return report
         }
-        var job = resumable.job
+        let job = resumable.job
         progress.update { $0.job = id }
         guard job.endpoint == endpoint else {
             throw SyncError(
@@ -196,30 +196,28 @@ public struct SyncRunner: Sendable {
     private func continueJob(_ job: JobRecord, options: SyncOptions, started: Date) async throws -> RunReport {
         var job = job
         let id = job.id ?? 0
-        do {
-            try await checkCredentials()
-            return try await withRequestBudget(options: options) { budget in
-                if job.state == .planning {
-                    observer.handle(.notice("job \(id) was interrupted while planning; planning it again"))
-                    do {
-                        try await store.removeTasks(jobID: id)
-                        let walker = try Self.walker(job.direction, root: job.source, options: options)
-                        try await plan(job: &job, walker: walker, options: options, progress: progress, budget: budget)
-                    } catch {
-                        return try await stopEarly(job: job, error: error, progress: progress, started: started)
-                    }
-                } else {
-                    try await store.retryFailedTasks(jobID: id)
-                    progress.update {
-                        $0.plannedFiles = job.plannedUploads
-                        $0.plannedBytes = job.plannedBytes
-                        $0.skippedFiles = job.skippedFiles
-                    }
+        try await checkCredentials()
+        return try await withRequestBudget(options: options) { budget in
+            if job.state == .planning {
+                observer.handle(.notice("job \(id) was interrupted while planning; planning it again"))
+                do {
+                    try await store.removeTasks(jobID: id)
+                    let walker = try Self.walker(job.direction, root: job.source, options: options)
+                    try await plan(job: &job, walker: walker, options: options, progress: progress, budget: budget)
+                } catch {
+                    return try await stopEarly(job: job, error: error, progress: progress, started: started)
                 }
-                return try await execute(
-                    job: job, options: options, progress: progress, started: started, supersededJobs: [],
-                    budget: budget)
+            } else {
+                try await store.retryFailedTasks(jobID: id)
+                progress.update {
+                    $0.plannedFiles = job.plannedUploads
+                    $0.plannedBytes = job.plannedBytes
+                    $0.skippedFiles = job.skippedFiles
+                }
             }
+            return try await execute(
+                job: job, options: options, progress: progress, started: started, supersededJobs: [],
+                budget: budget)
         }
     }
 
