@@ -43,8 +43,9 @@ struct PlanOrderFeed: TaskFeed {
 }
 
 /// The tasks this host claims from a shared store: a batch at a time as its slots free up, never
-/// holding more than ``holdBytes`` of files at once, so the other hosts find work too. When no
-/// file is left to claim, its free slots send parts of the large files other hosts are uploading.
+/// more files than its request budget has permits now, nor more than ``holdBytes`` of them, so
+/// the other hosts find work too. When no file is left to claim, it sends parts of the large
+/// files being uploaded (its own or other hosts'), as many at once as one file's parts go.
 /// Claims are leases, renewed by ``WorkerHeartbeat`` while the host lives.
 struct ClaimFeed: TaskFeed {
     /// Claimed and unfinished files a host holds at most (at least one file, whatever its size).
@@ -54,6 +55,7 @@ struct ClaimFeed: TaskFeed {
 
     let store: any JobStore
     let membership: QueueMembership
+    let budget: RequestBudget
 
     /// What a slot works on.
     enum Work: Sendable {
@@ -71,26 +73,28 @@ struct ClaimFeed: TaskFeed {
             var changed: [TaskRecord] = []
             var claimed: [TaskRecord] = []
             var running = 0
+            var partsRunning = 0
             var heldBytes: Int64 = 0
             var filesLeft = true
             var partsLeft = true
             while true {
-                while running < window, let work = try await next() {
+                while running < min(window, max(1, budget.capacity)), let work = try await next() {
                     running += 1
                     switch work {
                     case .task(let task):
                         heldBytes += task.size
                         group.addTask { (try await process(task), task.size) }
                     case .part(let claim):
+                        partsRunning += 1
                         group.addTask {
                             _ = try await send(claim)
-                            return (nil, 0)
+                            return (nil, -1)
                         }
                     }
                 }
                 guard let (result, size) = try await group.next() else { return changed }
                 running -= 1
-                heldBytes -= size
+                if size < 0 { partsRunning -= 1 } else { heldBytes -= size }
                 if let result { changed.append(result) }
             }
 
@@ -104,7 +108,7 @@ struct ClaimFeed: TaskFeed {
                     filesLeft = !claimed.isEmpty
                 }
                 if !claimed.isEmpty { return .task(claimed.removeFirst()) }
-                guard !filesLeft && partsLeft else { return nil }
+                guard !filesLeft && partsLeft && partsRunning < MultipartUploader.partsInFlight else { return nil }
                 let part = try await store.claimPart(
                     jobID: jobID, uploadRowID: nil, worker: membership.worker, lease: membership.lease)
                 partsLeft = part != nil

@@ -22,7 +22,7 @@ extension SyncRunner {
         let recorder = CompletionRecorder(store: store)
         let steps = try await steps(for: job, options: options, budget: budget)
         let feed: any TaskFeed =
-            queue.map { ClaimFeed(store: store, membership: $0) } ?? PlanOrderFeed(store: store)
+            queue.map { ClaimFeed(store: store, membership: $0, budget: budget) } ?? PlanOrderFeed(store: store)
         let executor = TransferExecutor(
             transfer: steps.transfer, feed: feed, recorder: recorder, options: options, progress: progress,
             observer: observer, logger: logger)
