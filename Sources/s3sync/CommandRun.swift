@@ -39,7 +39,8 @@ enum CommandRun {
                             source: labels.local, endpoint: runner.endpoint, location: labels.remote,
                             direction: labels.direction)
                         let file = MetricsFile(
-                            path: metricsFile, startedAt: Date().timeIntervalSince1970, lastSuccess: previous?.finishedAt)
+                            path: metricsFile, startedAt: Date().timeIntervalSince1970,
+                            lastSuccess: previous?.finishedAt)
                         // Written once before the run: a path that cannot be written fails before anything changes.
                         try file.write(progress: progress.snapshot, labels: labels, retries: 0, throttles: 0)
                         metrics = (file, labels)

@@ -13,7 +13,8 @@ struct StateOption: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "A job queue shared by several hosts: postgresql://USER@HOST:PORT/DB (or S3SYNC_QUEUE).",
-            discussion: "What the URL leaves out comes from PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE and the password from PGPASSWORD or ~/.pgpass."
+            discussion:
+                "What the URL leaves out comes from PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE and the password from PGPASSWORD or ~/.pgpass."
         ))
     var queue: String?
 
@@ -30,7 +31,12 @@ struct StateOption: ParsableArguments {
             let location = try PostgresLocation(url: url, environment: ProcessInfo.processInfo.environment)
             return try await PostgresJobStore.withStore(location, logger: logger) { try await body($0) }
         }
-        return try await body(try SQLiteJobStore(path: path))
+        // At the trace level, every statement of the state database is logged.
+        var trace: (@Sendable (String) -> Void)?
+        if logger.logLevel <= .trace {
+            trace = { statement in logger.trace("sql", metadata: ["statement": "\(statement)"]) }
+        }
+        return try await body(try SQLiteJobStore(path: path, trace: trace))
     }
 
     var path: String { state ?? Self.defaultPath(environment: ProcessInfo.processInfo.environment) }

@@ -187,7 +187,9 @@ import Testing
                     #expect(await worker.wait(timeout: .seconds(60)) == 0, "\(worker.log)")
                     let byPlanner = try await plannerProxy.statistics().operation("UploadPart")
                     let byWorker = try await workerProxy.statistics().operation("UploadPart")
-                    print("ScaleOutTests: parts sent by the planner \(byPlanner.requests), by the worker \(byWorker.requests)")
+                    print(
+                        "ScaleOutTests: parts sent by the planner \(byPlanner.requests), by the worker \(byWorker.requests)"
+                    )
                     #expect(byWorker.forwarded > 0, "the worker sent no part\n\(worker.log)")
                     #expect(byPlanner.forwarded > 0)
                     #expect(byWorker.forwardedBodyBytes + byPlanner.forwardedBodyBytes == Int64(size))
@@ -195,6 +197,39 @@ import Testing
                     #expect(try await plannerProxy.statistics().operation("CompleteMultipartUpload").forwarded == 1)
                     try await queue.expectComplete(planner.log)
                 }
+            }
+        }
+    }
+
+    @Test func throttlingOfOneHostSlowsTheOthers() async throws {
+        try await QueueWorld.with { queue in
+            for index in 0..<1500 {
+                _ = try queue.world.tree.write("small/\(index / 100)/\(index).txt", "file \(index)\n")
+            }
+            try await FaultProxy.with(upstream: queue.world.server) { throttled in
+                // Only the planner's proxy answers SlowDown, and only after the worker has joined.
+                let planner = try queue.binary(endpoint: throttled.endpointURL).start(
+                    queue.pushArguments(["--concurrency", "2", "--verbose"]), logPath: queue.world.home + "/push.log")
+                try await queue.waitForJob(state: "running")
+                let worker = try queue.binary().start(
+                    queue.workerArguments(["--verbose"]), logPath: queue.world.home + "/worker.log")
+                try await Task.sleep(for: .seconds(1))
+                try await throttled.setRules([FaultProxy.Rule(.slowDown, probability: 0.5, operation: "PutObject")])
+                #expect(await planner.wait(timeout: .seconds(180)) == 0, "\(planner.log)")
+                #expect(await worker.wait(timeout: .seconds(60)) == 0, "\(worker.log)")
+                let log = worker.log
+                let heard = log.split(separator: "\n").filter { $0.contains("another host of the job was throttled") }
+                let cuts = log.split(separator: "\n").filter {
+                    $0.contains("request budget") && $0.contains("throttles=")
+                }
+                print("ScaleOutTests: the worker heard of throttling \(heard.count) times; first: \(heard.first ?? "")")
+                print("ScaleOutTests: the worker's budget moves:\n\(cuts.joined(separator: "\n"))")
+                #expect(!heard.isEmpty, "\(log)")
+                let summary = S3SyncBinary.Run(status: 0, stdout: log, stderr: "")
+                // The worker itself was never throttled, yet its budget came down.
+                #expect(summary.int("throttles") == 0, "\(log)")
+                #expect(cuts.contains { !$0.contains("throttles=0") }, "\(log)")
+                try await queue.expectComplete(planner.log)
             }
         }
     }

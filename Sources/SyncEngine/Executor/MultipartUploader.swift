@@ -60,7 +60,8 @@ struct MultipartUploader: Sendable {
                 try await uploadSharedParts(
                     missing, of: task, path: path, plan: plan, uploadID: record.uploadID, rowID: rowID, queue: queue)
             } else {
-                try await uploadParts(missing, of: task, path: path, plan: plan, uploadID: record.uploadID, rowID: rowID)
+                try await uploadParts(
+                    missing, of: task, path: path, plan: plan, uploadID: record.uploadID, rowID: rowID)
             }
         for part in uploaded { done[part.partNumber] = part }
 

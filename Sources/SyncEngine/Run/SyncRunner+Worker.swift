@@ -21,7 +21,8 @@ extension SyncRunner {
             let recorder = CompletionRecorder(store: store)
             let steps = try await steps(for: job, options: options, budget: budget)
             let executor = TransferExecutor(
-                transfer: steps.transfer, feed: ClaimFeed(store: store, membership: queue!, budget: budget), recorder: recorder,
+                transfer: steps.transfer, feed: ClaimFeed(store: store, membership: queue!, budget: budget),
+                recorder: recorder,
                 options: options, progress: progress, observer: observer, logger: logger)
             let heartbeat = heartbeat()
             let observer = self.observer

@@ -36,7 +36,9 @@ struct WorkerHeartbeat: Sendable {
                 {
                     seenElsewhere = elsewhere
                     membership.throttlesElsewhere.add()
-                    logger.info("another host of the job was throttled; slowing down too", metadata: ["job": "\(jobID)"])
+                    logger.info(
+                        "another host of the job was throttled; slowing down too",
+                        metadata: ["job": "\(jobID)", "heard_after_ms": "\(Int((now - elsewhere) * 1000))"])
                 }
                 if lastRenewal.duration(to: clock.now) >= membership.lease / 3 {
                     _ = try await store.renewLeases(worker: membership.worker, lease: membership.lease)
