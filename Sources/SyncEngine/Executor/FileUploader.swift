@@ -36,7 +36,13 @@ struct FileUploader: FileTransfer {
         let absolutePath = sourceRoot == "/" ? "/" + task.path : sourceRoot + "/" + task.path
         let before: FileIdentity
         switch FileIdentity.current(path: absolutePath) {
+        case .success(let identity) where queue != nil && !identity.isAsPlanned(task):
+            return .notSeenHere(
+                "\(task.path) is \(identity.size) bytes with mtime \(identity.mtimeMetadata) here, not as planned "
+                    + "(\(task.size) bytes, mtime \(FileIdentity.mtimeMetadata(task.mtimeNanoseconds)))")
         case .success(let identity): before = identity
+        case .failure(let error) where queue != nil:
+            return .notSeenHere("cannot stat \(task.path): \(error.description)")
         case .failure(let error):
             return error.vanished ? .vanished(Self.vanished) : .failed("cannot stat \(task.path): \(error.description)")
         }

@@ -78,10 +78,38 @@ struct TransferExecutor: Sendable {
             observer.handle(.failed(path: task.path, reason: message))
             try await recorder.add(task: task, record: nil)
             return nil
+        case .notSeenHere(let message):
+            return try await giveBack(task, message)
         case .changed(let message):
             task.error = message
             logger.info("changed while it was copied; will retry", metadata: ["path": "\(task.path)"])
             return task
         }
+    }
+
+    /// Hosts that may try a file another host did not see as planned before the task fails.
+    static let hostAttempts = 3
+    /// How long a file no host saw waits before the next host may try it.
+    static let retryAfterNotSeen = 2.0
+
+    /// Gives a task this host does not see as planned back to the queue, with this host's name in
+    /// its error, for another host; after ``hostAttempts`` tries it fails.
+    func giveBack(_ task: TaskRecord, _ message: String) async throws -> TaskRecord? {
+        var task = task
+        let host = ProcessInfo.processInfo.hostName
+        task.error = "on \(host): \(message)"
+        if task.attempts >= Self.hostAttempts {
+            task.state = .failed
+            progress.update { $0.failedFiles += 1 }
+            observer.handle(.failed(path: task.path, reason: task.error ?? message))
+        } else {
+            task.claimedBy = nil
+            task.leaseUntil = Date().timeIntervalSince1970 + Self.retryAfterNotSeen
+            logger.warning(
+                "this host does not see the file as planned; another host may",
+                metadata: ["path": "\(task.path)", "host": "\(host)", "error": "\(message)"])
+        }
+        try await recorder.add(task: task, record: nil)
+        return nil
     }
 }

@@ -8,6 +8,9 @@ enum TransferOutcome: Sendable {
     case vanished(String)
     /// It could not be copied; the message says why.
     case failed(String)
+    /// This host of a shared queue does not see the file as it was planned (missing, unreadable,
+    /// another size or mtime): another host may, so the task goes back to the queue.
+    case notSeenHere(String)
 }
 
 /// The file changed between the checks before and after sending it.

@@ -38,7 +38,8 @@ public protocol JobStore: Sendable {
     func removeTasks(jobID: Int64) async throws
     /// Pending tasks of a kind in plan order, a page at a time.
     func pendingTasks(jobID: Int64, kind: TaskRecord.Kind, after id: Int64, limit: Int) async throws -> [TaskRecord]
-    /// Saves the outcome of tasks (state, attempts, error, the file's identity) in one transaction.
+    /// Saves the outcome of tasks (state, attempts, error, the file's identity, who holds it and
+    /// until when) in one transaction.
     func updateTasks(_ tasks: [TaskRecord]) async throws
     /// Counts of a job's tasks by kind and state, with their bytes.
     func taskCounts(jobID: Int64) async throws -> [TaskCount]
