@@ -234,6 +234,37 @@ import Testing
         }
     }
 
+    @Test func aHostThatCannotSeeAFileLeavesItToAnother() async throws {
+        try await QueueWorld.with { queue in
+            for index in 0..<20 { _ = try queue.world.tree.write("hidden/\(index).txt", "hidden \(index)\n") }
+            for index in 0..<200 { _ = try queue.world.tree.write("visible/\(index).txt", "visible \(index)\n") }
+            let s3sync = queue.binary()
+            let planner = try s3sync.start(
+                queue.pushArguments(["--concurrency", "1", "--bwlimit", "2KiB"]),
+                logPath: queue.world.home + "/push.log")
+            try await queue.waitForJob(state: "running")
+            // A host whose mount lacks hidden/: the worker runs in a mount namespace where an
+            // empty directory covers it.
+            let empty = try TestEnvironment.makeTemporaryDirectory("empty")
+            defer { TestEnvironment.removeTree(empty) }
+            let script = "mount --bind \"$1\" \"$2\" && shift 2 && exec \"$@\""
+            let worker = try ChildProcess(
+                executable: "/usr/bin/unshare",
+                arguments: [
+                    "--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh", empty,
+                    queue.world.tree.path("hidden"), S3SyncBinary.path,
+                ] + queue.workerArguments(["--concurrency", "8"]),
+                environment: s3sync.environment, logPath: queue.world.home + "/worker.log")
+            #expect(await worker.wait(timeout: .seconds(120)) == 0, "\(worker.log)")
+            #expect(await planner.wait(timeout: .seconds(180)) == 0, "\(planner.log)")
+            #expect(worker.log.contains("does not see the file as planned"), "\(worker.log)")
+            let summary = S3SyncBinary.Run(status: 0, stdout: worker.log, stderr: "")
+            #expect(summary.int("failed_files") == 0, "\(worker.log)")
+            #expect((summary.int("transferred_files") ?? 0) > 0, "\(worker.log)")
+            try await queue.expectComplete(planner.log)
+        }
+    }
+
     @Test func resumeTakesOverAJobWhosePlannerWasKilled() async throws {
         try await QueueWorld.with { queue in
             for index in 0..<2 {

@@ -8,11 +8,14 @@ import S3Client
 struct TransferExecutor: Sendable {
     let transfer: any FileTransfer
     let feed: any TaskFeed
+    let store: any JobStore
     let recorder: CompletionRecorder
     let options: SyncOptions
     let progress: TransferProgress
     let observer: any SyncObserver
     let logger: Logger
+    /// This host in a shared queue, if it is in one.
+    var queue: QueueMembership? = nil
 
     /// Transfers the files the feed hands over; files that keep changing are retried and finally
     /// marked `changed`. `resumableKeys` are those an earlier run started (see ``PlanOrderFeed``).
@@ -89,25 +92,31 @@ struct TransferExecutor: Sendable {
 
     /// Hosts that may try a file another host did not see as planned before the task fails.
     static let hostAttempts = 3
-    /// How long a file no host saw waits before the next host may try it.
+    /// How long a file a host did not see waits before the next host may try it.
     static let retryAfterNotSeen = 2.0
 
-    /// Gives a task this host does not see as planned back to the queue, with this host's name in
-    /// its error, for another host; after ``hostAttempts`` tries it fails.
+    /// Gives a task this host does not see as planned back to the queue for another host, with
+    /// this host's name in its error. It fails once as many hosts as work on the job (at most
+    /// ``hostAttempts``) did not see it either; a host that tries it again adds nothing.
     func giveBack(_ task: TaskRecord, _ message: String) async throws -> TaskRecord? {
         var task = task
-        let host = ProcessInfo.processInfo.hostName
+        let host = queue.map { "\($0.host) (pid \($0.pid))" } ?? ProcessInfo.processInfo.hostName
+        if let id = task.id, let queue, !queue.notSeen.insert(id) { task.attempts -= 1 }
         task.error = "on \(host): \(message)"
-        if task.attempts >= Self.hostAttempts {
+        let now = Date().timeIntervalSince1970
+        let hosts = try await store.workers(limit: 1000).filter {
+            $0.jobID == task.jobID && $0.stoppedAt == nil && now - $0.heartbeatAt < WorkerStatus.silence
+        }.count
+        if task.attempts >= min(Self.hostAttempts, max(1, hosts)) {
             task.state = .failed
             progress.update { $0.failedFiles += 1 }
             observer.handle(.failed(path: task.path, reason: task.error ?? message))
         } else {
             task.claimedBy = nil
-            task.leaseUntil = Date().timeIntervalSince1970 + Self.retryAfterNotSeen
+            task.leaseUntil = now + Self.retryAfterNotSeen
             logger.warning(
                 "this host does not see the file as planned; another host may",
-                metadata: ["path": "\(task.path)", "host": "\(host)", "error": "\(message)"])
+                metadata: ["path": "\(task.path)", "error": "\(message)"])
         }
         try await recorder.add(task: task, record: nil)
         return nil

@@ -19,6 +19,8 @@ public struct QueueMembership: Sendable {
     public let startedAt: Double
     /// Throttling other hosts of the same job reported, counted as this host learns of it.
     let throttlesElsewhere: ThrottleTally
+    /// Tasks whose files this host did not see as planned.
+    let notSeen: TaskSet
 
     public init(
         role: String, lease: Duration = .seconds(60), host: String = ProcessInfo.processInfo.hostName,
@@ -31,6 +33,7 @@ public struct QueueMembership: Sendable {
         self.startedAt = now
         self.worker = "\(host):\(pid):\(Int(now * 1000))"
         self.throttlesElsewhere = ThrottleTally()
+        self.notSeen = TaskSet()
     }
 
     /// How many times other hosts' throttling reached this one.
@@ -45,4 +48,12 @@ final class ThrottleTally: Sendable {
     var count: Int { value.withLock { $0 } }
 
     func add() { value.withLock { $0 += 1 } }
+}
+
+/// Task ids a host keeps for itself.
+final class TaskSet: Sendable {
+    private let ids = Mutex(Set<Int64>())
+
+    /// Adds `id`; whether it was new.
+    func insert(_ id: Int64) -> Bool { ids.withLock { $0.insert(id).inserted } }
 }

@@ -24,8 +24,8 @@ extension SyncRunner {
         let feed: any TaskFeed =
             queue.map { ClaimFeed(store: store, membership: $0, budget: budget) } ?? PlanOrderFeed(store: store)
         let executor = TransferExecutor(
-            transfer: steps.transfer, feed: feed, recorder: recorder, options: options, progress: progress,
-            observer: observer, logger: logger)
+            transfer: steps.transfer, feed: feed, store: store, recorder: recorder, options: options,
+            progress: progress, observer: observer, logger: logger, queue: queue)
         progress.update { $0.phase = job.direction == .push ? "uploading" : "downloading" }
         let observer = self.observer
         do {

@@ -11,7 +11,7 @@ extension SyncRunner {
     public func work(on resumable: ResumableJob) async throws -> RunReport {
         let job = resumable.job
         let options = resumable.options
-        guard queue != nil, let id = job.id else {
+        guard let membership = queue, let id = job.id else {
             throw SyncError(.usage, "a worker needs a shared job queue")
         }
         try await checkCredentials()
@@ -21,9 +21,9 @@ extension SyncRunner {
             let recorder = CompletionRecorder(store: store)
             let steps = try await steps(for: job, options: options, budget: budget)
             let executor = TransferExecutor(
-                transfer: steps.transfer, feed: ClaimFeed(store: store, membership: queue!, budget: budget),
-                recorder: recorder,
-                options: options, progress: progress, observer: observer, logger: logger)
+                transfer: steps.transfer, feed: ClaimFeed(store: store, membership: membership, budget: budget),
+                store: store, recorder: recorder, options: options, progress: progress, observer: observer,
+                logger: logger, queue: membership)
             let heartbeat = heartbeat()
             let observer = self.observer
             let progress = self.progress
