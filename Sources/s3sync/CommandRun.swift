@@ -25,50 +25,53 @@ enum CommandRun {
         let progress = TransferProgress()
         var metrics: (file: MetricsFile, labels: MetricsFile.Labels)?
         do {
-            let store = try SQLiteJobStore(path: global.statePath)
-            Entrypoint.releaseFreedMemory()
-            let plan = try await prepare(store)
-            let client = try await ClientFactory.make(
-                global: global, settings: plan.client, progress: progress, logger: logger)
-            let runner = SyncRunner(
-                client: client, store: store, observer: reporter, logger: logger, progress: progress)
-            if let metricsFile, let labels = plan.labels {
-                do {
-                    let previous = try await store.lastCompletedJob(
-                        source: labels.local, endpoint: runner.endpoint, location: labels.remote,
-                        direction: labels.direction)
-                    let file = MetricsFile(
-                        path: metricsFile, startedAt: Date().timeIntervalSince1970, lastSuccess: previous?.finishedAt)
-                    // Written once before the run: a path that cannot be written fails before anything changes.
-                    try file.write(progress: progress.snapshot, labels: labels, retries: 0, throttles: 0)
-                    metrics = (file, labels)
-                } catch {
-                    try? await client.shutdown()
-                    throw error
+            throw try await global.state.withStore(logger: logger) { store in
+                Entrypoint.releaseFreedMemory()
+                let plan = try await prepare(store)
+                let client = try await ClientFactory.make(
+                    global: global, settings: plan.client, progress: progress, logger: logger)
+                let runner = SyncRunner(
+                    client: client, store: store, observer: reporter, logger: logger, progress: progress,
+                    queue: global.membership(role: direction.rawValue))
+                if let metricsFile, let labels = plan.labels {
+                    do {
+                        let previous = try await store.lastCompletedJob(
+                            source: labels.local, endpoint: runner.endpoint, location: labels.remote,
+                            direction: labels.direction)
+                        let file = MetricsFile(
+                            path: metricsFile, startedAt: Date().timeIntervalSince1970,
+                            lastSuccess: previous?.finishedAt)
+                        // Written once before the run: a path that cannot be written fails before anything changes.
+                        try file.write(progress: progress.snapshot, labels: labels, retries: 0, throttles: 0)
+                        metrics = (file, labels)
+                    } catch {
+                        try? await client.shutdown()
+                        throw error
+                    }
                 }
-            }
-            let running = metrics
-            let (result, signal) = try await RunHost.run {
-                do {
-                    let report = try await Self.work(plan, runner: runner, metrics: running, progress: progress)
-                    try? await client.shutdown()
-                    return report
-                } catch {
-                    try? await client.shutdown()
-                    throw error
+                let running = metrics
+                let (result, signal) = try await RunHost.run {
+                    do {
+                        let report = try await Self.work(plan, runner: runner, metrics: running, progress: progress)
+                        try? await client.shutdown()
+                        return report
+                    } catch {
+                        try? await client.shutdown()
+                        throw error
+                    }
                 }
-            }
-            let report = Outcome.settle(result, signal: signal)
-            if let metrics {
-                var labels = metrics.labels
-                labels.job = progress.snapshot.job
-                do {
-                    try metrics.file.write(report: report, labels: labels)
-                } catch {
-                    reporter.message("s3sync: \(error)")
+                let report = Outcome.settle(result, signal: signal)
+                if let metrics {
+                    var labels = metrics.labels
+                    labels.job = progress.snapshot.job
+                    do {
+                        try metrics.file.write(report: report, labels: labels)
+                    } catch {
+                        reporter.message("s3sync: \(error)")
+                    }
                 }
+                return Outcome.finish(report, global: global, reporter: reporter)
             }
-            throw Outcome.finish(report, global: global, reporter: reporter)
         } catch let code as ExitCode {
             throw code
         } catch {

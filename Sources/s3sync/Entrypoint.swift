@@ -71,6 +71,7 @@ struct S3SyncCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            PushCommand.self, PullCommand.self, ResumeCommand.self, StatusCommand.self, CleanCommand.self,
+            PushCommand.self, PullCommand.self, ResumeCommand.self, StatusCommand.self, WorkerCommand.self,
+            CleanCommand.self,
         ])
 }

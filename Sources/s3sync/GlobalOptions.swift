@@ -22,6 +22,12 @@ struct GlobalOptions: ParsableArguments {
 
     @OptionGroup var state: StateOption
 
+    @Option(
+        help: ArgumentHelp(
+            "With --queue: how long this host's claims on tasks last without a heartbeat, e.g. 30s, 5m (default 60s).",
+            valueName: "duration"))
+    var lease: String?
+
     @Option(help: "Attempts per request, the first included (or AWS_MAX_ATTEMPTS; default 10).")
     var retries: Int?
 
@@ -37,6 +43,14 @@ struct GlobalOptions: ParsableArguments {
     func validate() throws {
         if let retries, retries < 1 { throw ValidationError("--retries must be at least 1") }
         if quiet && verbose { throw ValidationError("--quiet and --verbose cannot be used together") }
+        if let lease {
+            guard let seconds = TimeSpan.parse(lease), seconds >= 3 else {
+                throw ValidationError("--lease '\(lease)' is not a duration of at least 3s (examples: 30s, 5m)")
+            }
+            guard state.queueURL != nil else {
+                throw ValidationError("--lease applies to a shared queue: give --queue (or S3SYNC_QUEUE) too")
+            }
+        }
         if let endpointURL {
             do { _ = try S3Endpoint(url: endpointURL) } catch { throw ValidationError("\(error)") }
         }
@@ -45,4 +59,11 @@ struct GlobalOptions: ParsableArguments {
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     var statePath: String { state.path }
+
+    /// This host in the shared queue, when one is named.
+    func membership(role: String) -> QueueMembership? {
+        guard state.queueURL != nil else { return nil }
+        let seconds = lease.flatMap(TimeSpan.parse) ?? 60
+        return QueueMembership(role: role, lease: .milliseconds(Int64(seconds * 1000)))
+    }
 }

@@ -10,7 +10,9 @@ struct StatusCommand: AsyncParsableCommand {
             Without JOB, lists the most recent jobs. With --history, lists past runs instead, newest \
             first: with JOB, the runs of its sync (the same direction, directory and bucket prefix, \
             across the jobs of successive pushes or pulls), without, the runs of every sync. A run \
-            whose process died without recording its end (SIGKILL, power loss) reads `killed`.
+            whose process died without recording its end (SIGKILL, power loss) reads `killed`. \
+            With a shared queue (--queue), also lists the hosts working on its jobs: host, pid, last \
+            heartbeat, files and bytes; --json then prints {"jobs": …, "workers": […]}.
             """)
 
     @Argument(help: "The job id.")
@@ -34,7 +36,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let path = state.path
         do {
-            guard FileManager.default.fileExists(atPath: path) else {
+            guard state.queueURL != nil || FileManager.default.fileExists(atPath: path) else {
                 if json {
                     print(job == nil || history ? "[]" : "{}")
                 } else {
@@ -42,23 +44,28 @@ struct StatusCommand: AsyncParsableCommand {
                 }
                 return
             }
-            let store = try SQLiteJobStore(path: path)
-            if history {
-                let runs = try await RunHistory.load(store: store, jobID: job, limit: limit)
-                if json {
-                    print(runs.json)
-                } else {
-                    print(runs.entries.isEmpty ? "no runs yet" : runs.text)
+            let logger = CommandLogging.bootstrap(verbose: false)
+            let shared = state.queueURL != nil
+            let (job, json, history, limit) = (self.job, self.json, self.history, self.limit)
+            try await state.withStore(logger: logger) { store in
+                if history {
+                    let runs = try await RunHistory.load(store: store, jobID: job, limit: limit)
+                    if json {
+                        print(runs.json)
+                    } else {
+                        print(runs.entries.isEmpty ? "no runs yet" : runs.text)
+                    }
+                    return
                 }
-                return
-            }
-            let statuses = try await JobStatus.load(store: store, jobID: job)
-            if json {
-                print(JobStatus.json(statuses, single: job != nil))
-            } else if statuses.isEmpty {
-                print("no jobs yet")
-            } else {
-                print(statuses.map(\.text).joined(separator: "\n\n"))
+                let statuses = try await JobStatus.load(store: store, jobID: job)
+                let workers = shared ? try await WorkerStatus.load(store: store) : nil
+                if json {
+                    let jobs = JobStatus.json(statuses, single: job != nil)
+                    print(workers.map { "{\"jobs\":\(jobs),\"workers\":\($0.json)}" } ?? jobs)
+                } else {
+                    print(statuses.isEmpty ? "no jobs yet" : statuses.map(\.text).joined(separator: "\n\n"))
+                    if let workers { print("\n" + workers.text) }
+                }
             }
         } catch let error as SyncError {
             FileHandle.standardError.write(Data("s3sync: \(ErrorAdvice.message(for: error))\n".utf8))

@@ -10,6 +10,7 @@ import Testing
         "/usr/bin/s3sync", "/usr/share/man/man1/s3sync.1.gz", "/usr/share/bash-completion/completions/s3sync",
         "/usr/share/zsh/vendor-completions/_s3sync", "/usr/share/fish/vendor_completions.d/s3sync.fish",
         "/usr/lib/systemd/system/s3sync-push@.service", "/usr/lib/systemd/system/s3sync-push@.timer",
+        "/usr/lib/systemd/system/s3sync-worker@.service",
         "/usr/lib/sysusers.d/s3sync.conf", "/usr/share/doc/s3sync/copyright", "/usr/share/doc/s3sync/README.md",
     ]
     static let conffile = "/etc/s3sync/example.env"
@@ -65,7 +66,8 @@ import Testing
         // loads them; verify also checks that ExecStart's binary and the man page they cite exist.
         let verify = try await Shell.run(
             "/usr/bin/systemd-analyze",
-            ["verify", "s3sync-push@nightly.service", "s3sync-push@nightly.timer"], timeout: .seconds(60))
+            ["verify", "s3sync-push@nightly.service", "s3sync-push@nightly.timer", "s3sync-worker@movers.service"],
+            timeout: .seconds(60))
         #expect(verify.status == 0, "\(verify.errorOutput)")
         #expect(verify.errorOutput.isEmpty, "systemd-analyze verify warns:\n\(verify.errorOutput)")
 

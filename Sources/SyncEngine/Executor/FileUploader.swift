@@ -21,6 +21,8 @@ struct FileUploader: FileTransfer {
     let budget: RequestBudget
     let progress: TransferProgress
     let logger: Logger
+    /// This host in a shared queue: a large file's parts are opened to the job's other hosts.
+    var queue: QueueMembership? = nil
 
     var checksumAlgorithm: ChecksumAlgorithm { options.checksumAlgorithm }
     var kind: TaskRecord.Kind { .upload }
@@ -34,7 +36,13 @@ struct FileUploader: FileTransfer {
         let absolutePath = sourceRoot == "/" ? "/" + task.path : sourceRoot + "/" + task.path
         let before: FileIdentity
         switch FileIdentity.current(path: absolutePath) {
+        case .success(let identity) where queue != nil && !identity.isAsPlanned(task):
+            return .notSeenHere(
+                "\(task.path) is \(identity.size) bytes with mtime \(identity.mtimeMetadata) here, not as planned "
+                    + "(\(task.size) bytes, mtime \(FileIdentity.mtimeMetadata(task.mtimeNanoseconds)))")
         case .success(let identity): before = identity
+        case .failure(let error) where queue != nil:
+            return .notSeenHere("cannot stat \(task.path): \(error.description)")
         case .failure(let error):
             return error.vanished ? .vanished(Self.vanished) : .failed("cannot stat \(task.path): \(error.description)")
         }
@@ -93,6 +101,26 @@ struct FileUploader: FileTransfer {
     }
 
     static let vanished = "disappeared before it could be uploaded"
+
+    /// Sends a part of another host's upload, if the file is still the one it was started for
+    /// (size and mtime; a shared file system may show other inodes and devices on each host).
+    /// Otherwise the claim is left to run out, and the upload's own host finds the change.
+    func send(_ claim: PartClaim) async throws -> Int64 {
+        let record = claim.upload
+        let path = sourceRoot == "/" ? "/" + record.path : sourceRoot + "/" + record.path
+        guard case .success(let now) = FileIdentity.current(path: path), now.size == record.size,
+            now.mtimeNanoseconds == record.mtimeNanoseconds, let rowID = record.id
+        else {
+            logger.info("not sending a part of a file that changed", metadata: ["key": "\(record.key)"])
+            return 0
+        }
+        let plan = PartPlan(fileSize: record.size, exactPartSize: record.partSize)
+        let algorithm = ChecksumAlgorithm(rawValue: record.checksumAlgorithm) ?? checksumAlgorithm
+        let part = try await MultipartUploader(uploader: self).sendPart(
+            claim.partNumber, key: record.key, path: path, plan: plan, uploadID: record.uploadID, rowID: rowID,
+            algorithm: algorithm)
+        return part.size
+    }
 
     /// What the object of the file at `path` is stored with: the options' attributes, with a
     /// content type from the extension when none is set (and guessing is on).

@@ -55,8 +55,14 @@ struct MultipartUploader: Sendable {
         }
 
         let missing = (1...plan.partCount).filter { done[$0] == nil }
-        let uploaded = try await uploadParts(
-            missing, of: task, path: path, plan: plan, uploadID: record.uploadID, rowID: rowID)
+        let uploaded =
+            if let queue = uploader.queue {
+                try await uploadSharedParts(
+                    missing, of: task, path: path, plan: plan, uploadID: record.uploadID, rowID: rowID, queue: queue)
+            } else {
+                try await uploadParts(
+                    missing, of: task, path: path, plan: plan, uploadID: record.uploadID, rowID: rowID)
+            }
         for part in uploaded { done[part.partNumber] = part }
 
         // Never complete an upload of a file that changed since its parts were read.
@@ -134,14 +140,7 @@ struct MultipartUploader: Sendable {
             if let server = onServer[part.partNumber], server.eTag == part.eTag, server.size == part.size,
                 part.size == expected
             {
-                var checksum: Checksum?
-                if let name = part.checksumAlgorithm, let algorithm = ChecksumAlgorithm(rawValue: name),
-                    let value = part.checksum, let digest = Data(base64Encoded: value)
-                {
-                    checksum = Checksum(algorithm: algorithm, digest: Array(digest))
-                }
-                done[part.partNumber] = UploadedPart(
-                    partNumber: part.partNumber, eTag: part.eTag, size: part.size, checksum: checksum)
+                done[part.partNumber] = part.uploadedPart
             } else {
                 stale.append(part.partNumber)
             }
@@ -154,26 +153,65 @@ struct MultipartUploader: Sendable {
     func uploadParts(
         _ numbers: [Int], of task: TaskRecord, path: String, plan: PartPlan, uploadID: String, rowID: Int64
     ) async throws -> [UploadedPart] {
-        let algorithm = uploader.checksumAlgorithm
         var results: [UploadedPart] = []
         try await forEachConcurrently(
             numbers, window: min(uploader.budget.capacity, Self.partsInFlight),
             { number in
-                let range = plan.range(ofPart: number)
-                let body = S3RequestBody.file(FileSlice(path: path, offset: range.offset, length: range.length))
-                let checksum = try await client.checksum(of: body, algorithm: algorithm)
-                let part = try await uploader.budget.withPermit {
-                    try await client.uploadPart(
-                        bucket: location.bucket, key: task.key, uploadID: uploadID, partNumber: number, body: body,
-                        checksum: checksum)
-                }
-                try await store.recordPart(
-                    PartRecord(
-                        uploadRowID: rowID, partNumber: number, size: range.length, eTag: part.eTag,
-                        checksumAlgorithm: part.checksum?.algorithm.rawValue, checksum: part.checksum?.base64))
-                return part
+                try await sendPart(
+                    number, key: task.key, path: path, plan: plan, uploadID: uploadID, rowID: rowID,
+                    algorithm: uploader.checksumAlgorithm)
             }, collect: { results.append($0) })
         return results
+    }
+
+    /// Uploads parts with the other hosts of a shared queue: the missing parts are opened to them,
+    /// this host sends those it claims, then waits until every part is stored by whichever host
+    /// (claiming again the parts of a host whose lease ran out). Returns every part of the upload.
+    func uploadSharedParts(
+        _ numbers: [Int], of task: TaskRecord, path: String, plan: PartPlan, uploadID: String, rowID: Int64,
+        queue: QueueMembership
+    ) async throws -> [UploadedPart] {
+        try await store.openParts(uploadRowID: rowID, numbers: numbers)
+        let jobID = uploader.jobID
+        while true {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<min(uploader.budget.capacity, Self.partsInFlight) {
+                    group.addTask {
+                        while let claim = try await store.claimPart(
+                            jobID: jobID, uploadRowID: rowID, worker: queue.worker, lease: queue.lease)
+                        {
+                            _ = try await sendPart(
+                                claim.partNumber, key: task.key, path: path, plan: plan, uploadID: uploadID,
+                                rowID: rowID, algorithm: uploader.checksumAlgorithm)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let stored = try await store.parts(uploadRowID: rowID)
+            if Set(stored.map(\.partNumber)).isSuperset(of: numbers) { return stored.map(\.uploadedPart) }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// Sends one part within the request budget and records it as soon as it is stored.
+    func sendPart(
+        _ number: Int, key: String, path: String, plan: PartPlan, uploadID: String, rowID: Int64,
+        algorithm: ChecksumAlgorithm
+    ) async throws -> UploadedPart {
+        let range = plan.range(ofPart: number)
+        let body = S3RequestBody.file(FileSlice(path: path, offset: range.offset, length: range.length))
+        let checksum = try await client.checksum(of: body, algorithm: algorithm)
+        let part = try await uploader.budget.withPermit {
+            try await client.uploadPart(
+                bucket: location.bucket, key: key, uploadID: uploadID, partNumber: number, body: body,
+                checksum: checksum)
+        }
+        try await store.recordPart(
+            PartRecord(
+                uploadRowID: rowID, partNumber: number, size: range.length, eTag: part.eTag,
+                checksumAlgorithm: part.checksum?.algorithm.rawValue, checksum: part.checksum?.base64))
+        return part
     }
 
     /// Aborts an upload on the server and forgets it.

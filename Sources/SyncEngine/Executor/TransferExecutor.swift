@@ -3,28 +3,26 @@ import Logging
 import S3Client
 
 /// Runs a job's pending transfers through the shared request budget: a bounded task group over
-/// files, each file one request or a multipart transfer whose parts share the same budget.
+/// the files its feed hands over, each file one request or a multipart transfer whose parts share
+/// the same budget.
 struct TransferExecutor: Sendable {
     let transfer: any FileTransfer
+    let feed: any TaskFeed
     let store: any JobStore
     let recorder: CompletionRecorder
     let options: SyncOptions
     let progress: TransferProgress
     let observer: any SyncObserver
     let logger: Logger
+    /// This host in a shared queue, if it is in one.
+    var queue: QueueMembership? = nil
 
-    /// Transfers every pending file of the job; files that keep changing are retried and finally
-    /// marked `changed`. Files in `resumableKeys` (an earlier run started them) come first, so
-    /// what it stored is reused before anything expires.
+    /// Transfers the files the feed hands over; files that keep changing are retried and finally
+    /// marked `changed`. `resumableKeys` are those an earlier run started (see ``PlanOrderFeed``).
     func run(jobID: Int64, resumableKeys: Set<String>) async throws {
-        var changed: [TaskRecord] = []
-        if !resumableKeys.isEmpty {
-            changed += try await runPending(jobID: jobID, only: { resumableKeys.contains($0.key) })
-            // Their outcomes are committed before the second pass reads what is still pending.
-            try await recorder.flush()
-        }
-        let retried = Set(changed.compactMap(\.id))
-        changed += try await runPending(jobID: jobID, only: { !retried.contains($0.id ?? 0) })
+        var changed = try await feed.run(
+            jobID: jobID, kind: transfer.kind, resumableKeys: resumableKeys, window: options.concurrencyCeiling,
+            recorder: recorder, process: process, send: transfer.send)
         var attempt = 1
         while !changed.isEmpty && attempt < options.changedFileAttempts {
             attempt += 1
@@ -38,15 +36,6 @@ struct TransferExecutor: Sendable {
             try await recorder.add(task: task, record: nil)
         }
         try await recorder.flush()
-    }
-
-    /// Pages through pending tasks; returns those whose source changed while it was copied.
-    func runPending(jobID: Int64, only include: @Sendable (TaskRecord) -> Bool) async throws -> [TaskRecord] {
-        var changed: [TaskRecord] = []
-        try await store.forEachPendingPage(jobID: jobID, kind: transfer.kind) { page in
-            changed += try await runBatch(page.filter(include))
-        }
-        return changed
     }
 
     /// Transfers a batch with as many files in flight as the budget may reach; its permits
@@ -92,10 +81,44 @@ struct TransferExecutor: Sendable {
             observer.handle(.failed(path: task.path, reason: message))
             try await recorder.add(task: task, record: nil)
             return nil
+        case .notSeenHere(let message):
+            return try await giveBack(task, message)
         case .changed(let message):
             task.error = message
             logger.info("changed while it was copied; will retry", metadata: ["path": "\(task.path)"])
             return task
         }
+    }
+
+    /// Hosts that may try a file another host did not see as planned before the task fails.
+    static let hostAttempts = 3
+    /// How long a file a host did not see waits before the next host may try it.
+    static let retryAfterNotSeen = 2.0
+
+    /// Gives a task this host does not see as planned back to the queue for another host, with
+    /// this host's name in its error. It fails once as many hosts as work on the job (at most
+    /// ``hostAttempts``) did not see it either; a host that tries it again adds nothing.
+    func giveBack(_ task: TaskRecord, _ message: String) async throws -> TaskRecord? {
+        var task = task
+        let host = queue.map { "\($0.host) (pid \($0.pid))" } ?? ProcessInfo.processInfo.hostName
+        if let id = task.id, let queue, !queue.notSeen.insert(id) { task.attempts -= 1 }
+        task.error = "on \(host): \(message)"
+        let now = Date().timeIntervalSince1970
+        let hosts = try await store.workers(limit: 1000).filter {
+            $0.jobID == task.jobID && $0.stoppedAt == nil && now - $0.heartbeatAt < WorkerStatus.silence
+        }.count
+        if task.attempts >= min(Self.hostAttempts, max(1, hosts)) {
+            task.state = .failed
+            progress.update { $0.failedFiles += 1 }
+            observer.handle(.failed(path: task.path, reason: task.error ?? message))
+        } else {
+            task.claimedBy = nil
+            task.leaseUntil = now + Self.retryAfterNotSeen
+            logger.warning(
+                "this host does not see the file as planned; another host may",
+                metadata: ["path": "\(task.path)", "error": "\(message)"])
+        }
+        try await recorder.add(task: task, record: nil)
+        return nil
     }
 }

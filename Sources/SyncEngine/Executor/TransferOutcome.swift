@@ -8,6 +8,9 @@ enum TransferOutcome: Sendable {
     case vanished(String)
     /// It could not be copied; the message says why.
     case failed(String)
+    /// This host of a shared queue does not see the file as it was planned (missing, unreadable,
+    /// another size or mtime): another host may, so the task goes back to the queue.
+    case notSeenHere(String)
 }
 
 /// The file changed between the checks before and after sending it.
@@ -25,4 +28,12 @@ protocol FileTransfer: Sendable {
     func transfer(_ task: TaskRecord) async throws -> TransferOutcome
     /// The event for a finished task.
     func finished(_ task: TaskRecord, size: Int64) -> SyncEvent
+    /// Sends a part another host opened to the job's hosts (a shared queue spreads one large file
+    /// across them); returns the bytes sent, 0 when the file is not what the upload was started for.
+    func send(_ claim: PartClaim) async throws -> Int64
+}
+
+extension FileTransfer {
+    /// Directions that open no parts to other hosts are never handed one.
+    func send(_ claim: PartClaim) async throws -> Int64 { 0 }
 }

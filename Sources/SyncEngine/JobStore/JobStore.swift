@@ -38,7 +38,8 @@ public protocol JobStore: Sendable {
     func removeTasks(jobID: Int64) async throws
     /// Pending tasks of a kind in plan order, a page at a time.
     func pendingTasks(jobID: Int64, kind: TaskRecord.Kind, after id: Int64, limit: Int) async throws -> [TaskRecord]
-    /// Saves the outcome of tasks (state, attempts, error, the file's identity) in one transaction.
+    /// Saves the outcome of tasks (state, attempts, error, the file's identity, who holds it and
+    /// until when) in one transaction.
     func updateTasks(_ tasks: [TaskRecord]) async throws
     /// Counts of a job's tasks by kind and state, with their bytes.
     func taskCounts(jobID: Int64) async throws -> [TaskCount]
@@ -58,9 +59,17 @@ public protocol JobStore: Sendable {
     func claimTasks(
         jobID: Int64, kind: TaskRecord.Kind, worker: String, limit: Int, maxBytes: Int64, lease: Duration
     ) async throws -> [TaskRecord]
-    /// Extends the lease of every pending task `worker` holds; returns how many it still holds.
+    /// Opens parts of a multipart upload to every host of its job: each can then be claimed on
+    /// its own (``claimPart(jobID:uploadRowID:worker:lease:)``), so one large file is spread
+    /// across hosts. Parts already open are left as they are.
+    func openParts(uploadRowID: Int64, numbers: [Int]) async throws
+    /// Claims an open part that is neither stored nor held (or whose lease ran out), for `lease`:
+    /// of the upload `uploadRowID`, or of any upload of the job when it is `nil`.
+    func claimPart(jobID: Int64, uploadRowID: Int64?, worker: String, lease: Duration) async throws -> PartClaim?
+    /// Extends the lease of every pending task and open part `worker` holds; returns how many
+    /// tasks it still holds.
     func renewLeases(worker: String, lease: Duration) async throws -> Int
-    /// Gives back the pending tasks `worker` holds (a worker that stops cleanly).
+    /// Gives back the pending tasks and open parts `worker` holds (a worker that stops cleanly).
     func releaseClaims(worker: String) async throws
     /// Records a worker, or its heartbeat: what it works on, what it moved, and when it was last
     /// throttled. Returns the latest throttling any other worker of the same job reported.
@@ -82,7 +91,7 @@ public protocol JobStore: Sendable {
     func multipartUploads(jobID: Int64) async throws -> [MultipartUploadRecord]
     /// Hands an upload to another job (a push continuing an earlier, unfinished one).
     func adoptMultipartUpload(id: Int64, jobID: Int64) async throws
-    /// Records a finished part.
+    /// Records a finished part (and closes its claim, if it was open to other hosts).
     func recordPart(_ part: PartRecord) async throws
     /// The parts recorded for an upload, by number.
     func parts(uploadRowID: Int64) async throws -> [PartRecord]
@@ -231,6 +240,17 @@ extension JobStore {
             escaped.append(character)
         }
         return escaped + "%"
+    }
+}
+
+/// A part of a multipart upload one host claimed to send.
+public struct PartClaim: Sendable, Hashable {
+    public var upload: MultipartUploadRecord
+    public var partNumber: Int
+
+    public init(upload: MultipartUploadRecord, partNumber: Int) {
+        self.upload = upload
+        self.partNumber = partNumber
     }
 }
 

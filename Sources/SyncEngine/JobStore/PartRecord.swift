@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import S3Client
 
 /// A finished part of a multipart upload.
 public struct PartRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
@@ -26,5 +28,18 @@ public struct PartRecord: Codable, Sendable, Hashable, FetchableRecord, Persista
     public enum Columns {
         public static let uploadRowID = Column(CodingKeys.uploadRowID)
         public static let partNumber = Column(CodingKeys.partNumber)
+    }
+}
+
+extension PartRecord {
+    /// The part as CompleteMultipartUpload lists it.
+    var uploadedPart: UploadedPart {
+        var checksum: Checksum?
+        if let name = checksumAlgorithm, let algorithm = ChecksumAlgorithm(rawValue: name), let value = self.checksum,
+            let digest = Data(base64Encoded: value)
+        {
+            checksum = Checksum(algorithm: algorithm, digest: Array(digest))
+        }
+        return UploadedPart(partNumber: partNumber, eTag: eTag, size: size, checksum: checksum)
     }
 }

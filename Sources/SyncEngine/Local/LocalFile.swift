@@ -38,7 +38,16 @@ public struct FileIdentity: Sendable, Hashable, Codable {
     }
 
     /// `seconds.nanoseconds`, the form rclone writes to `x-amz-meta-mtime`.
-    public var mtimeMetadata: String {
+    public var mtimeMetadata: String { Self.mtimeMetadata(mtimeNanoseconds) }
+
+    /// Whether the file has the size and mtime a task was planned with (what every host of a
+    /// shared file system sees alike; inodes and devices may differ between hosts).
+    func isAsPlanned(_ task: TaskRecord) -> Bool {
+        size == task.size && mtimeNanoseconds == task.mtimeNanoseconds
+    }
+
+    /// An mtime in nanoseconds as `seconds.nanoseconds`.
+    static func mtimeMetadata(_ mtimeNanoseconds: Int64) -> String {
         let seconds = mtimeNanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
         var fraction = String(seconds.remainder < 0 ? -seconds.remainder : seconds.remainder)
         fraction = String(repeating: "0", count: 9 - fraction.count) + fraction

@@ -11,6 +11,7 @@ extension SyncRunner {
         let budget = RequestBudget(capacity: options.concurrency)
         let client = self.client
         let progress = self.progress
+        let elsewhere = queue?.throttlesElsewhere
         let pacing = AdaptiveConcurrency(
             budget: budget, adaptive: options.adaptiveConcurrency,
             bounds: .run(startingAt: options.concurrency, tls: client.configuration.endpoint.scheme == "https"),
@@ -21,7 +22,9 @@ extension SyncRunner {
                 },
                 trouble: {
                     let statistics = client.retryStatistics
-                    return (statistics.throttles, statistics.retries - statistics.throttles)
+                    // Another host's throttling counts as this host's: the store's limit is shared.
+                    let throttles = statistics.throttles + (elsewhere?.count ?? 0)
+                    return (throttles, statistics.retries - statistics.throttles)
                 }),
             logger: logger)
         var report = try await withThrowingTaskGroup(of: Void.self) { group in

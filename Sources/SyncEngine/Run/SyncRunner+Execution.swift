@@ -21,9 +21,11 @@ extension SyncRunner {
 
         let recorder = CompletionRecorder(store: store)
         let steps = try await steps(for: job, options: options, budget: budget)
+        let feed: any TaskFeed =
+            queue.map { ClaimFeed(store: store, membership: $0, budget: budget) } ?? PlanOrderFeed(store: store)
         let executor = TransferExecutor(
-            transfer: steps.transfer, store: store, recorder: recorder, options: options, progress: progress,
-            observer: observer, logger: logger)
+            transfer: steps.transfer, feed: feed, store: store, recorder: recorder, options: options,
+            progress: progress, observer: observer, logger: logger, queue: queue)
         progress.update { $0.phase = job.direction == .push ? "uploading" : "downloading" }
         let observer = self.observer
         do {
@@ -36,20 +38,50 @@ extension SyncRunner {
                         try? await Task.sleep(for: .milliseconds(100))
                     }
                 }
+                if let heartbeat = heartbeat() {
+                    group.addTask { await heartbeat.run(jobID: id) }
+                }
                 defer { group.cancelAll() }
                 try await steps.prepare(id)
                 try await executor.run(jobID: id, resumableKeys: steps.resumableKeys)
+                try await waitForOtherHosts(jobID: id, executor: executor, recorder: recorder)
                 try await deleteAfterACleanPass(
                     job: job, pendingDeletes: pendingDeletes, delete: steps.delete, progress: progress)
             }
             try Task.checkCancellation()
         } catch {
             try? await Self.uncancellable { try await recorder.flush() }
+            let heartbeat = heartbeat()
+            try? await Self.uncancellable { await heartbeat?.stop(jobID: id) }
             return try await stopEarly(job: job, error: error, progress: progress, started: started)
         }
         try await Self.uncancellable { try await recorder.flush() }
+        await heartbeat()?.stop(jobID: id)
         return try await close(
             job: job, options: options, progress: progress, started: started, supersededJobs: supersededJobs)
+    }
+
+    /// This host's heartbeat in a shared queue; `nil` on one host.
+    func heartbeat() -> WorkerHeartbeat? {
+        queue.map {
+            WorkerHeartbeat(store: store, membership: $0, client: client, progress: progress, logger: logger)
+        }
+    }
+
+    /// With a shared queue, waits until no transfer of the job is pending: other hosts finish
+    /// what they hold, and what a host that died held is claimed again once its lease runs out.
+    func waitForOtherHosts(jobID: Int64, executor: TransferExecutor, recorder: CompletionRecorder) async throws {
+        guard queue != nil else { return }
+        try await recorder.flush()
+        var announced = false
+        while try await store.taskCounts(jobID: jobID).total(.pending, where: \.transfers) > 0 {
+            if !announced {
+                observer.handle(.notice("waiting for the other hosts to finish their share of job \(jobID)"))
+                announced = true
+            }
+            try await Task.sleep(for: .seconds(1))
+            try await executor.run(jobID: jobID, resumableKeys: [])
+        }
     }
 
     /// What carries out a job, by its direction.
@@ -70,7 +102,7 @@ extension SyncRunner {
         case .push:
             let uploader = FileUploader(
                 client: client, store: store, jobID: id, endpoint: endpoint, location: location, sourceRoot: job.source,
-                options: options, budget: budget, progress: progress, logger: logger)
+                options: options, budget: budget, progress: progress, logger: logger, queue: queue)
             let deleter = DeleteExecutor(
                 client: client, store: store, endpoint: endpoint, location: location, budget: budget,
                 progress: progress, observer: observer)
@@ -156,6 +188,11 @@ extension SyncRunner {
         }
         job.uploadedFiles += snapshot.transferredFiles
         job.uploadedBytes += snapshot.transferredBytes
+        if queue != nil {
+            let shares = try await store.workerShares(jobID: id).values
+            job.uploadedFiles = shares.reduce(0) { $0 + $1.count }
+            job.uploadedBytes = shares.reduce(0) { $0 + $1.bytes }
+        }
         job.deletedFiles += snapshot.deletedFiles
         job.failedFiles = failed
         job.changedFiles = changed
@@ -217,6 +254,12 @@ extension SyncRunner {
         report.requests = statistics.attempts
         report.retries = statistics.retries + progress.refetches
         report.throttles = statistics.throttles
+        if let id = job.id, queue != nil {
+            // The whole job's transfers, by every host.
+            let shares = try await store.workerShares(jobID: id).values
+            report.transferredFiles = shares.reduce(0) { $0 + $1.count }
+            report.transferredBytes = shares.reduce(0) { $0 + $1.bytes }
+        }
         if let id = job.id {
             let problems = try await store.problemTasks(jobID: id)
             let counts = try await store.taskCounts(jobID: id)

@@ -20,12 +20,16 @@ public struct SyncRunner: Sendable {
     public let lockDirectory: String
     /// The live counters of the run (wire the client's `bodyBytesObserver` to ``TransferProgress/addSent(_:)``).
     public let progress: TransferProgress
+    /// This host in a shared store's queue: its tasks are claimed, other hosts may work on the
+    /// same job, and the run waits for them before it closes the job. `nil` on one host.
+    public let queue: QueueMembership?
 
     public init(
         client: S3Client, store: any JobStore, observer: any SyncObserver, logger: Logger = Logger(label: "s3sync"),
-        lockDirectory: String? = nil, progress: TransferProgress = TransferProgress()
+        lockDirectory: String? = nil, progress: TransferProgress = TransferProgress(), queue: QueueMembership? = nil
     ) {
         self.progress = progress
+        self.queue = queue
         self.client = client
         self.store = store
         self.endpoint = client.configuration.endpoint.description
@@ -85,12 +89,32 @@ public struct SyncRunner: Sendable {
         let walker = try Self.walker(direction, root: localRoot, options: options)
         try await checkCredentials()
         let listing = remoteListing(of: remote, walker: walker, budget: budget).prefetch()
-        let lock = try JobLock(
-            directory: lockDirectory,
-            identity: Self.identity(endpoint: endpoint, location: remote, source: localRoot),
-            description: direction == .push ? "\(localRoot) → \(remote)" : "\(remote) → \(localRoot)")
-        defer { withExtendedLifetime(lock) {} }
+        return try await holdingPlannerLock(direction, local: localRoot, remote: remote) {
+            try await planAndExecute(
+                direction, localRoot: localRoot, remote: remote, options: options, budget: budget, runID: runID,
+                started: started, walker: walker, listing: listing)
+        }
+    }
 
+    /// Holds the lock of a job's direction, directory and prefix while `body` runs: the shared
+    /// store's own lock when it holds one (one planner per job across hosts), a lock file otherwise.
+    func holdingPlannerLock<T: Sendable>(
+        _ direction: JobRecord.Direction, local: String, remote: S3Location, _ body: () async throws -> T
+    ) async throws -> T {
+        let identity = Self.identity(endpoint: endpoint, location: remote, source: local)
+        let description = direction == .push ? "\(local) → \(remote)" : "\(remote) → \(local)"
+        if let result = try await store.withPlannerLock(identity: identity, description: description, body) {
+            return result
+        }
+        let lock = try JobLock(directory: lockDirectory, identity: identity, description: description)
+        defer { withExtendedLifetime(lock) {} }
+        return try await body()
+    }
+
+    private func planAndExecute(
+        _ direction: JobRecord.Direction, localRoot: String, remote: S3Location, options: SyncOptions,
+        budget: RequestBudget, runID: Int64, started: Date, walker: LocalWalker, listing: RemoteListing.Prefetched
+    ) async throws -> RunReport {
         let earlier = try await store.unfinishedJobs(
             source: localRoot, endpoint: endpoint, location: remote, direction: direction)
         for var job in earlier {
@@ -141,7 +165,7 @@ public struct SyncRunner: Sendable {
             report.elapsedSeconds = Date().timeIntervalSince(started)
             return report
         }
-        var job = resumable.job
+        let job = resumable.job
         progress.update { $0.job = id }
         guard job.endpoint == endpoint else {
             throw SyncError(
@@ -162,35 +186,38 @@ public struct SyncRunner: Sendable {
             command: "resume", direction: job.direction, source: job.source, location: job.destination, jobID: id,
             started: started)
         return try await recordingRun(run) { _ in
-            let lock = try JobLock(
-                directory: lockDirectory,
-                identity: Self.identity(endpoint: endpoint, location: job.destination, source: job.source),
-                description: job.direction == .push
-                    ? "\(job.source) → \(job.destination)" : "\(job.destination) → \(job.source)")
-            defer { withExtendedLifetime(lock) {} }
-            try await checkCredentials()
-            return try await withRequestBudget(options: options) { budget in
-                if job.state == .planning {
-                    observer.handle(.notice("job \(id) was interrupted while planning; planning it again"))
-                    do {
-                        try await store.removeTasks(jobID: id)
-                        let walker = try Self.walker(job.direction, root: job.source, options: options)
-                        try await plan(job: &job, walker: walker, options: options, progress: progress, budget: budget)
-                    } catch {
-                        return try await stopEarly(job: job, error: error, progress: progress, started: started)
-                    }
-                } else {
-                    try await store.retryFailedTasks(jobID: id)
-                    progress.update {
-                        $0.plannedFiles = job.plannedUploads
-                        $0.plannedBytes = job.plannedBytes
-                        $0.skippedFiles = job.skippedFiles
-                    }
-                }
-                return try await execute(
-                    job: job, options: options, progress: progress, started: started, supersededJobs: [],
-                    budget: budget)
+            try await holdingPlannerLock(job.direction, local: job.source, remote: job.destination) {
+                try await continueJob(job, options: options, started: started)
             }
+        }
+    }
+
+    /// Runs a resumed job under its lock: planned again when it was cut short while planning.
+    private func continueJob(_ job: JobRecord, options: SyncOptions, started: Date) async throws -> RunReport {
+        var job = job
+        let id = job.id ?? 0
+        try await checkCredentials()
+        return try await withRequestBudget(options: options) { budget in
+            if job.state == .planning {
+                observer.handle(.notice("job \(id) was interrupted while planning; planning it again"))
+                do {
+                    try await store.removeTasks(jobID: id)
+                    let walker = try Self.walker(job.direction, root: job.source, options: options)
+                    try await plan(job: &job, walker: walker, options: options, progress: progress, budget: budget)
+                } catch {
+                    return try await stopEarly(job: job, error: error, progress: progress, started: started)
+                }
+            } else {
+                try await store.retryFailedTasks(jobID: id)
+                progress.update {
+                    $0.plannedFiles = job.plannedUploads
+                    $0.plannedBytes = job.plannedBytes
+                    $0.skippedFiles = job.skippedFiles
+                }
+            }
+            return try await execute(
+                job: job, options: options, progress: progress, started: started, supersededJobs: [],
+                budget: budget)
         }
     }
 

@@ -195,13 +195,28 @@ extension PostgresJobStore {
                     "stoppedAt" double precision
                 )
                 """,
-            ])
+            ]),
+        // Parts of large files open to every host of the job, with who holds each.
+        Migration(
+            name: "v2",
+            statements: [
+                """
+                CREATE TABLE "partClaim" (
+                    "uploadRowID" bigint NOT NULL REFERENCES "multipartUpload" (id) ON DELETE CASCADE,
+                    "partNumber" bigint NOT NULL,
+                    "claimedBy" text,
+                    "leaseUntil" double precision,
+                    PRIMARY KEY ("uploadRowID", "partNumber")
+                )
+                """,
+                #"CREATE INDEX "partClaimByWorker" ON "partClaim" ("claimedBy")"#,
+            ]),
     ]
 
     /// The tables of the schema, to tell a database of another program from ours.
     static let tableNames = [
         "job", "task", "multipartUpload", "uploadPart", "partialDownload", "downloadedRange", "run", "objectIndex",
-        "worker",
+        "worker", "partClaim",
     ]
 
     /// Brings the schema up to date in one transaction, under an advisory lock so that hosts

@@ -57,6 +57,9 @@ extension PostgresJobStore {
     public func recordPart(_ part: PartRecord) async throws {
         try await rows(
             """
+            WITH closed AS (
+                DELETE FROM "partClaim" WHERE "uploadRowID" = \(part.uploadRowID) AND "partNumber" = \(part.partNumber)
+            )
             INSERT INTO "uploadPart" ("uploadRowID", "partNumber", size, "eTag", "checksumAlgorithm", checksum)
             VALUES (
                 \(part.uploadRowID), \(part.partNumber), \(part.size), \(part.eTag), \(part.checksumAlgorithm),

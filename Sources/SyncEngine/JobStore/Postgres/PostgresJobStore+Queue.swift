@@ -35,11 +35,16 @@ extension PostgresJobStore {
         ).map { try $0.task() }
     }
 
-    /// Extends the lease of every pending task `worker` holds; returns how many it still holds.
+    /// Extends the lease of every pending task and open part `worker` holds; returns how many tasks
+    /// it still holds.
     public func renewLeases(worker: String, lease: Duration) async throws -> Int {
         let row = try await row(
             """
-            WITH renewed AS (
+            WITH parts AS (
+                UPDATE "partClaim"
+                SET "leaseUntil" = extract(epoch FROM clock_timestamp())::double precision + \(lease.seconds)
+                WHERE "claimedBy" = \(worker)
+            ), renewed AS (
                 UPDATE task SET "leaseUntil" = extract(epoch FROM clock_timestamp())::double precision + \(lease.seconds)
                 WHERE "claimedBy" = \(worker) AND state = 'pending' AND "leaseUntil" IS NOT NULL
                 RETURNING 1
@@ -49,10 +54,13 @@ extension PostgresJobStore {
         return try row?.value("count") ?? 0
     }
 
-    /// Gives back the pending tasks `worker` holds (a worker that stops cleanly).
+    /// Gives back the pending tasks and open parts `worker` holds (a worker that stops cleanly).
     public func releaseClaims(worker: String) async throws {
         try await rows(
             """
+            WITH parts AS (
+                UPDATE "partClaim" SET "leaseUntil" = NULL, "claimedBy" = NULL WHERE "claimedBy" = \(worker)
+            )
             UPDATE task SET "leaseUntil" = NULL, "claimedBy" = NULL
             WHERE "claimedBy" = \(worker) AND state = 'pending'
             """)

@@ -70,11 +70,12 @@ extension PostgresJobStore {
         let updates = tasks.indices.filter { index in tasks[index].id.map { latest[$0] == index } ?? false }
         let queries = PostgresValues.queries(
             updates.map { tasks[$0] },
-            types: ["bigint", "text", "bigint", "text", "bigint", "bigint", "bigint"],
+            types: ["bigint", "text", "bigint", "text", "bigint", "bigint", "bigint", "text", "double precision"],
             sql: """
                 UPDATE task SET state = v.state, attempts = v.attempts, error = v.error, size = v.size,
-                    "mtimeNanoseconds" = v.mtime, inode = v.inode
-                FROM (VALUES VALUES_LIST) AS v (id, state, attempts, error, size, mtime, inode)
+                    "mtimeNanoseconds" = v.mtime, inode = v.inode, "claimedBy" = v.claimed,
+                    "leaseUntil" = v.lease
+                FROM (VALUES VALUES_LIST) AS v (id, state, attempts, error, size, mtime, inode, claimed, lease)
                 WHERE task.id = v.id
                 """
         ) { task, binds in
@@ -85,6 +86,8 @@ extension PostgresJobStore {
             binds.append(task.size)
             binds.append(task.mtimeNanoseconds)
             binds.append(task.inode)
+            binds.append(task.claimedBy)
+            binds.append(task.leaseUntil)
         }
         try await execute(queries)
     }

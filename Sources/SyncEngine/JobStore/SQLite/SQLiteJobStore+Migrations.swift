@@ -44,6 +44,7 @@ extension SQLiteJobStore {
                 t.add(column: "leaseUntil", .double)
             }
             try createWorkerTable(db)
+            try createPartClaimTable(db)
         }
         if let target {
             try migrator.migrate(writer, upTo: target)
@@ -245,6 +246,17 @@ extension SQLiteJobStore {
             t.column("bytes", .integer).notNull().defaults(to: 0)
             t.column("throttledAt", .double)
             t.column("stoppedAt", .double)
+        }
+    }
+
+    /// Parts of multipart uploads open to every host of the job, with who holds each.
+    static func createPartClaimTable(_ db: Database) throws {
+        try db.create(table: "partClaim") { t in
+            t.column("uploadRowID", .integer).notNull().references("multipartUpload", onDelete: .cascade)
+            t.column("partNumber", .integer).notNull()
+            t.column("claimedBy", .text)
+            t.column("leaseUntil", .double)
+            t.primaryKey(["uploadRowID", "partNumber"])
         }
     }
 }

@@ -46,7 +46,13 @@ extension SQLiteJobStore {
 
     /// Records a finished part.
     public func recordPart(_ part: PartRecord) async throws {
-        try await writer.write { db in try part.save(db) }
+        try await writer.write { db in
+            try part.save(db)
+            try db.execute(
+                literal: """
+                    DELETE FROM partClaim WHERE uploadRowID = \(part.uploadRowID) AND partNumber = \(part.partNumber)
+                    """)
+        }
     }
 
     /// The parts recorded for an upload, by number.

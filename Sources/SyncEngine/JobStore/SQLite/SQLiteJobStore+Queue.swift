@@ -53,9 +53,44 @@ extension SQLiteJobStore {
         return taken
     }
 
+    public func openParts(uploadRowID: Int64, numbers: [Int]) async throws {
+        guard !numbers.isEmpty else { return }
+        try await writer.write { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO partClaim (uploadRowID, partNumber) VALUES (?, ?)")
+            for number in numbers { try statement.execute(arguments: [uploadRowID, number]) }
+        }
+    }
+
+    public func claimPart(jobID: Int64, uploadRowID: Int64?, worker: String, lease: Duration) async throws
+        -> PartClaim?
+    {
+        try await writer.write { db -> PartClaim? in
+            let now = Date().timeIntervalSince1970
+            let upload: SQL = uploadRowID.map { "AND c.uploadRowID = \($0)" } ?? ""
+            let request = SQLRequest<Row>(
+                literal: """
+                    SELECT c.uploadRowID, c.partNumber FROM partClaim c JOIN multipartUpload m ON m.id = c.uploadRowID
+                    WHERE m.jobID = \(jobID) \(upload) AND (c.leaseUntil IS NULL OR c.leaseUntil < \(now))
+                    ORDER BY c.uploadRowID, c.partNumber LIMIT 1
+                    """)
+            guard let row = try request.fetchOne(db) else { return nil }
+            let rowID: Int64 = row[0]
+            let number: Int = row[1]
+            try db.execute(
+                literal: """
+                    UPDATE partClaim SET claimedBy = \(worker), leaseUntil = \(now + lease.seconds)
+                    WHERE uploadRowID = \(rowID) AND partNumber = \(number)
+                    """)
+            guard let record = try MultipartUploadRecord.fetchOne(db, key: rowID) else { return nil }
+            return PartClaim(upload: record, partNumber: number)
+        }
+    }
+
     public func renewLeases(worker: String, lease: Duration) async throws -> Int {
         try await writer.write { db in
             let until = Date().timeIntervalSince1970 + lease.seconds
+            try db.execute(literal: "UPDATE partClaim SET leaseUntil = \(until) WHERE claimedBy = \(worker)")
             try db.execute(
                 literal: """
                     UPDATE task SET leaseUntil = \(until)
@@ -72,6 +107,8 @@ extension SQLiteJobStore {
                     UPDATE task SET leaseUntil = NULL, claimedBy = NULL
                     WHERE claimedBy = \(worker) AND state = 'pending'
                     """)
+            try db.execute(
+                literal: "UPDATE partClaim SET leaseUntil = NULL, claimedBy = NULL WHERE claimedBy = \(worker)")
         }
     }
 

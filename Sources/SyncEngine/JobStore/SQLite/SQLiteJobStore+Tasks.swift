@@ -44,7 +44,8 @@ extension SQLiteJobStore {
                         UPDATE \(TaskRecord.self)
                         SET \(Columns.state) = \(task.state), \(Columns.attempts) = \(task.attempts), \
                         \(Columns.error) = \(task.error), \(Columns.size) = \(task.size), \
-                        \(Columns.mtimeNanoseconds) = \(task.mtimeNanoseconds), \(Columns.inode) = \(task.inode)
+                        \(Columns.mtimeNanoseconds) = \(task.mtimeNanoseconds), \(Columns.inode) = \(task.inode), \
+                        \(Columns.claimedBy) = \(task.claimedBy), \(Columns.leaseUntil) = \(task.leaseUntil)
                         WHERE \(Columns.id) = \(task.id)
                         """
                 ).execute()

@@ -21,9 +21,10 @@ public struct SQLiteJobStore: JobStore {
     public let path: String
 
     /// Opens (creating if needed) the state database at `path`.
+    /// - Parameter trace: called with every statement the store runs (to count or log them).
     /// - Throws: ``SyncError`` (configuration) when the directory cannot be created or written, the
     ///   file is not an s3sync state database, or it is corrupt. The file is never replaced.
-    public init(path: String) throws(SyncError) {
+    public init(path: String, trace: (@Sendable (String) -> Void)? = nil) throws(SyncError) {
         let directory = (path as NSString).deletingLastPathComponent
         do {
             if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
@@ -57,6 +58,7 @@ public struct SQLiteJobStore: JobStore {
         configuration.busyMode = .timeout(30)
         configuration.label = "s3sync.state"
         configuration.prepareDatabase { db in
+            if let trace { db.trace { trace($0.expandedDescription) } }
             // Before the pool switches the file to WAL mode and writes to it: a file of another
             // program, or a damaged one (checked once, on the writer's connection), is refused
             // without a single write, not found out halfway through a run.
