@@ -39,7 +39,11 @@ elif args.command == "uploads":
     out = []
     kwargs = {"Bucket": args.bucket, "Prefix": args.prefix}
     while True:
-        r = s3.list_multipart_uploads(**kwargs)
+        try:
+            r = s3.list_multipart_uploads(**kwargs)
+        except s3.exceptions.NoSuchUpload:
+            # rclone serve s3 answers NoSuchUpload for a bucket that never had a multipart upload.
+            break
         out += [{"key": u["Key"], "uploadId": u["UploadId"], "initiated": u["Initiated"].timestamp()}
                 for u in r.get("Uploads", [])]
         if not r.get("IsTruncated"):

@@ -7,20 +7,13 @@ import Testing
 @testable import SyncEngine
 
 /// The behaviour every ``JobStore`` promises, checked against each backend through `any JobStore`:
-/// the SQLite state file always, PostgreSQL when `S3SYNC_TEST_POSTGRES_URL` names a server (each
+/// the SQLite state file, and PostgreSQL on the tests' throwaway cluster (``PostgresServer``; each
 /// test gets a database of its own).
 @Suite struct JobStoreConformanceTests {
     enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case sqlite, postgres
 
-        /// The backends this machine can test.
-        static var available: [Backend] { postgresURL == nil ? [.sqlite] : allCases }
-
         var testDescription: String { rawValue }
-    }
-
-    static var postgresURL: String? {
-        ProcessInfo.processInfo.environment["S3SYNC_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     static let identity = FileIdentity(size: 10, mtimeNanoseconds: 1, ctimeNanoseconds: 2, inode: 3, device: 4)
@@ -35,8 +28,8 @@ import Testing
         }
     }
 
-    /// A PostgreSQL store on a database of its own, created on the server `S3SYNC_TEST_POSTGRES_URL`
-    /// names and dropped after `body`.
+    /// A PostgreSQL store on a database of its own, created on the tests' cluster and dropped
+    /// after `body`.
     static func makePostgresStore(_ body: (PostgresJobStore) async throws -> Void) async throws {
         try await withPostgresDatabase { location in
             try await PostgresJobStore.withStore(location, logger: Logger(label: "s3sync.test.postgres")) {
@@ -45,9 +38,9 @@ import Testing
         }
     }
 
-    /// A new, empty database on the server `S3SYNC_TEST_POSTGRES_URL` names, dropped after `body`.
+    /// A new, empty database on the tests' cluster, dropped after `body`.
     static func withPostgresDatabase(_ body: (PostgresLocation) async throws -> Void) async throws {
-        let url = try #require(postgresURL)
+        let url = try await PostgresServer.shared().url(database: "postgres")
         let server = try PostgresLocation(url: url, environment: ProcessInfo.processInfo.environment)
         let logger = Logger(label: "s3sync.test.postgres")
         let name = "s3sync_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
@@ -88,7 +81,7 @@ import Testing
 
     // MARK: Jobs
 
-    @Test(arguments: Backend.available) func jobsRoundTripAndUnfinishedOnesAreFilteredNewestFirst(backend: Backend)
+    @Test(arguments: Backend.allCases) func jobsRoundTripAndUnfinishedOnesAreFilteredNewestFirst(backend: Backend)
         async throws
     {
         try await withStore(backend) { store in
@@ -130,7 +123,7 @@ import Testing
 
     // MARK: Tasks
 
-    @Test(arguments: Backend.available) func tasksPageUpdateCountAndRetry(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func tasksPageUpdateCountAndRetry(backend: Backend) async throws {
         try await withStore(backend) { store in
             let id = try await makeJob(store)
             var tasks = uploads(id, 2500)
@@ -185,7 +178,7 @@ import Testing
 
     // MARK: The queue
 
-    @Test(arguments: Backend.available) func claimsTakeLimitAndBytesAndExpiredLeases(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func claimsTakeLimitAndBytesAndExpiredLeases(backend: Backend) async throws {
         try await withStore(backend) { store in
             let id = try await makeJob(store)
             try await store.insertTasks(uploads(id, 10))
@@ -222,7 +215,7 @@ import Testing
         }
     }
 
-    @Test(arguments: Backend.available) func concurrentClaimersNeverGetTheSameTask(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func concurrentClaimersNeverGetTheSameTask(backend: Backend) async throws {
         try await withStore(backend) { store in
             let id = try await makeJob(store)
             try await store.insertTasks(uploads(id, 200))
@@ -249,7 +242,58 @@ import Testing
         }
     }
 
-    @Test(arguments: Backend.available) func heartbeatsReportOtherWorkersThrottling(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func openPartsAreClaimedOnceRenewedAndClosedWhenStored(backend: Backend)
+        async throws
+    {
+        try await withStore(backend) { store in
+            let id = try await makeJob(store)
+            let other = try await makeJob(store)
+            func upload(_ key: String, job: Int64) async throws -> Int64 {
+                try #require(
+                    try await store.insertMultipartUpload(
+                        MultipartUploadRecord(
+                            jobID: job, endpoint: "e", bucket: "b", key: key, uploadID: "u-\(key)", path: key,
+                            identity: Self.identity, partSize: 8, checksumAlgorithm: "crc32c", createdAt: 5)
+                    ).id)
+            }
+            let big = try await upload("p/big", job: id)
+            let elsewhere = try await upload("p/other", job: other)
+            try await store.openParts(uploadRowID: big, numbers: [1, 2, 3])
+            try await store.openParts(uploadRowID: big, numbers: [3])
+            try await store.openParts(uploadRowID: elsewhere, numbers: [1])
+
+            // Parts of this upload, one at a time; then of any upload of the job.
+            let one = try #require(
+                try await store.claimPart(jobID: id, uploadRowID: big, worker: "w1", lease: .seconds(60)))
+            #expect(one.partNumber == 1 && one.upload.key == "p/big")
+            let two = try await store.claimPart(jobID: id, uploadRowID: nil, worker: "w2", lease: .milliseconds(1))
+            #expect(two?.partNumber == 2)
+            // Stored parts are closed; a lease that ran out is claimed again.
+            try await store.recordPart(
+                PartRecord(uploadRowID: big, partNumber: 1, size: 8, eTag: "e1", checksumAlgorithm: nil, checksum: nil))
+            try await Task.sleep(for: .milliseconds(50))
+            var numbers: [Int] = []
+            while let claim = try await store.claimPart(jobID: id, uploadRowID: nil, worker: "w3", lease: .seconds(60))
+            {
+                numbers.append(claim.partNumber)
+            }
+            #expect(numbers == [2, 3])
+            #expect(
+                try await store.claimPart(jobID: other, uploadRowID: nil, worker: "w3", lease: .seconds(60))?.partNumber
+                    == 1)
+            // A worker's parts are renewed and given back with its tasks.
+            _ = try await store.renewLeases(worker: "w3", lease: .seconds(60))
+            try await store.releaseClaims(worker: "w3")
+            #expect(
+                try await store.claimPart(jobID: id, uploadRowID: big, worker: "w4", lease: .seconds(60))?.partNumber
+                    == 2)
+            // Removing the upload removes its open parts.
+            try await store.removeMultipartUpload(id: big)
+            #expect(try await store.claimPart(jobID: id, uploadRowID: nil, worker: "w5", lease: .seconds(60)) == nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases) func heartbeatsReportOtherWorkersThrottling(backend: Backend) async throws {
         try await withStore(backend) { store in
             let id = try await makeJob(store)
             let other = try await makeJob(store)
@@ -276,7 +320,7 @@ import Testing
         }
     }
 
-    @Test(arguments: Backend.available) func workerSharesCountFinishedTransfers(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func workerSharesCountFinishedTransfers(backend: Backend) async throws {
         try await withStore(backend) { store in
             let id = try await makeJob(store)
             var tasks = uploads(id, 4)
@@ -303,7 +347,7 @@ import Testing
 
     // MARK: Multipart uploads
 
-    @Test(arguments: Backend.available) func multipartUploadsAndTheirParts(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func multipartUploadsAndTheirParts(backend: Backend) async throws {
         try await withStore(backend) { store in
             let id = try await makeJob(store)
             let later = try await makeJob(store)
@@ -353,7 +397,7 @@ import Testing
 
     // MARK: Partial downloads
 
-    @Test(arguments: Backend.available) func partialDownloadsAndTheirRanges(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func partialDownloadsAndTheirRanges(backend: Backend) async throws {
         try await withStore(backend) { store in
             let id = try await makeJob(store, direction: .pull)
             let later = try await makeJob(store, direction: .pull)
@@ -395,7 +439,7 @@ import Testing
 
     // MARK: Runs
 
-    @Test(arguments: Backend.available) func runsKeepTheNewestOfEachSync(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func runsKeepTheNewestOfEachSync(backend: Backend) async throws {
         try await withStore(backend) { store in
             let id = try await makeJob(store)
             let job = try #require(try await store.job(id: id))
@@ -433,7 +477,7 @@ import Testing
             partSize: 0, multipartMD5: nil, uploadedAt: 1)
     }
 
-    @Test(arguments: Backend.available) func indexRecordsComeInUTF8ByteOrder(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func indexRecordsComeInUTF8ByteOrder(backend: Backend) async throws {
         try await withStore(backend) { store in
             let keys = ["p/é", "p/z", "p/B", "p/~", "p/a", "p0", "o/x", "p/\u{7F}"]
             try await store.recordUploads(keys.map { record($0) })
@@ -456,7 +500,7 @@ import Testing
         }
     }
 
-    @Test(arguments: Backend.available) func recordingUploadsReplacesTheRecordWithoutDirectory(backend: Backend)
+    @Test(arguments: Backend.allCases) func recordingUploadsReplacesTheRecordWithoutDirectory(backend: Backend)
         async throws
     {
         try await withStore(backend) { store in
@@ -486,7 +530,7 @@ import Testing
         }
     }
 
-    @Test(arguments: Backend.available) func removingIndexRecordsEverywhereOrUnderOneDirectory(backend: Backend)
+    @Test(arguments: Backend.allCases) func removingIndexRecordsEverywhereOrUnderOneDirectory(backend: Backend)
         async throws
     {
         try await withStore(backend) { store in
@@ -512,7 +556,7 @@ import Testing
 
     // MARK: Cleanup
 
-    @Test(arguments: Backend.available) func uploadClaimsNameRecordsJobsAndPendingKeys(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func uploadClaimsNameRecordsJobsAndPendingKeys(backend: Backend) async throws {
         try await withStore(backend) { store in
             let completed = try await makeJob(store, .completed)
             let failed = try await makeJob(store, .failed)
@@ -548,7 +592,7 @@ import Testing
 
     // MARK: Locks and consistency
 
-    @Test(arguments: Backend.available) func plannerLockIsHeldByOnePlannerAtATime(backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func plannerLockIsHeldByOnePlannerAtATime(backend: Backend) async throws {
         try await withStore(backend) { store in
             #expect(try await store.integrityCheck() == "ok")
             switch backend {
@@ -574,7 +618,7 @@ import Testing
 
     // MARK: PostgreSQL's own promises
 
-    @Test(.enabled(if: postgresURL != nil)) func hostsStartingTogetherMigrateOnce() async throws {
+    @Test func hostsStartingTogetherMigrateOnce() async throws {
         try await Self.withPostgresDatabase { location in
             let logger = Logger(label: "s3sync.test.postgres")
             let checks = try await withThrowingTaskGroup(of: String.self) { group in
@@ -591,7 +635,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: postgresURL != nil)) func aDatabaseOfAnotherProgramIsRefusedAndLeftUntouched() async throws {
+    @Test func aDatabaseOfAnotherProgramIsRefusedAndLeftUntouched() async throws {
         try await Self.withPostgresDatabase { location in
             let logger = Logger(label: "s3sync.test.postgres")
             try await PostgresJobStore.administer(location, ["CREATE TABLE job (customer text)"], logger: logger)
