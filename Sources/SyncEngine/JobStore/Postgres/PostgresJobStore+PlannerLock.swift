@@ -30,12 +30,15 @@ extension PostgresJobStore {
                 throw SyncError(.locked, message)
             }
             let result = try await body()
-            _ = try? await lockQuery(connection, "SELECT pg_advisory_unlock(\(key))")
-            try? await connection.close()
+            // A session the server ended (a restart) holds no lock any more, and answers nothing.
+            if !connection.isClosed {
+                _ = try? await lockQuery(connection, "SELECT pg_advisory_unlock(\(key))")
+                try? await connection.close()
+            }
             return result
         } catch {
             // Closing the session releases its lock.
-            try? await connection.close()
+            if !connection.isClosed { try? await connection.close() }
             throw error
         }
     }
