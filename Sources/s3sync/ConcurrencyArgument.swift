@@ -31,6 +31,8 @@ enum ConcurrencyArgument: ExpressibleByArgument, Equatable, CustomStringConverti
     func apply(to options: inout SyncOptions) {
         switch self {
         case .auto:
+            // From where `auto` always starts, whatever a job was pinned at.
+            if !options.adaptiveConcurrency { options.concurrency = SyncOptions().concurrency }
             options.adaptiveConcurrency = true
         case .fixed(let count):
             options.adaptiveConcurrency = false

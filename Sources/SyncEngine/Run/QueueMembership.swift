@@ -32,7 +32,7 @@ public struct QueueMembership: Sendable {
         self.pid = pid
         self.startedAt = now
         self.worker = "\(host):\(pid):\(Int(now * 1000))"
-        self.throttlesElsewhere = ThrottleTally()
+        self.throttlesElsewhere = ThrottleTally(since: now - WorkerHeartbeat.throttleMemory)
         self.notSeen = TaskSet()
     }
 
@@ -40,14 +40,24 @@ public struct QueueMembership: Sendable {
     public var throttlesReported: Int { throttlesElsewhere.count }
 }
 
-/// A count shared between the heartbeat that learns of throttling elsewhere and the request
-/// budget's controller that acts on it.
+/// The throttling of other hosts this host has heard of: how many times (read by the request
+/// budget's controller) and the latest (so each is counted once, whichever heartbeat hears it).
 final class ThrottleTally: Sendable {
-    private let value = Mutex(0)
+    private let state: Mutex<(count: Int, latest: Double)>
 
-    var count: Int { value.withLock { $0 } }
+    init(since: Double) { state = Mutex((0, since)) }
 
-    func add() { value.withLock { $0 += 1 } }
+    var count: Int { state.withLock { $0.count } }
+
+    /// Takes note of another host's throttling at `time`; whether it was news.
+    func hear(throttleAt time: Double) -> Bool {
+        state.withLock { state in
+            guard time > state.latest else { return false }
+            state.latest = time
+            state.count += 1
+            return true
+        }
+    }
 }
 
 /// Task ids a host keeps for itself.

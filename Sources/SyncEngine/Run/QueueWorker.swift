@@ -41,7 +41,7 @@ public struct QueueWorker: Sendable {
         withRunner: (ResumableJob, @Sendable (SyncRunner) async throws -> RunReport) async throws -> RunReport
     ) async throws -> [RunReport] {
         var reports: [RunReport] = []
-        var idle = false
+        var joined: Set<Int64> = []
         while true {
             try Task.checkCancellation()
             let open = try await store.unfinishedJobs().filter { $0.state == .running || $0.state == .planning }
@@ -54,7 +54,7 @@ public struct QueueWorker: Sendable {
                 waiting = true
                 guard var resumable = try await ResumableJob.load(from: store, id: id) else { continue }
                 adjust(&resumable.options)
-                if idle { observer.handle(.notice("joining job \(id)")) }
+                if joined.insert(id).inserted { observer.handle(.notice("working on job \(id)")) }
                 let job = resumable
                 let report = try await withRunner(job) { runner in try await runner.work(on: job) }
                 let handled =
@@ -63,7 +63,6 @@ public struct QueueWorker: Sendable {
                 reports.append(report)
                 worked = true
             }
-            idle = !worked
             if worked { continue }
             guard waiting || follow else { return reports }
             try await Task.sleep(for: pollInterval)

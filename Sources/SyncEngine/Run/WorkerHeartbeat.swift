@@ -23,7 +23,6 @@ struct WorkerHeartbeat: Sendable {
         var lastRenewal = clock.now
         var throttles = client.retryStatistics.throttles
         var throttledAt: Double?
-        var seenElsewhere = Date().timeIntervalSince1970 - Self.throttleMemory
         var failing = false
         while !Task.isCancelled {
             let now = Date().timeIntervalSince1970
@@ -32,10 +31,8 @@ struct WorkerHeartbeat: Sendable {
             throttles = throttlesNow
             do {
                 if let elsewhere = try await store.heartbeat(record(jobID: jobID, now: now, throttledAt: throttledAt)),
-                    elsewhere > seenElsewhere
+                    membership.throttlesElsewhere.hear(throttleAt: elsewhere)
                 {
-                    seenElsewhere = elsewhere
-                    membership.throttlesElsewhere.add()
                     logger.info(
                         "another host of the job was throttled; slowing down too",
                         metadata: ["job": "\(jobID)", "heard_after_ms": "\(Int((now - elsewhere) * 1000))"])
@@ -47,6 +44,7 @@ struct WorkerHeartbeat: Sendable {
                 if failing { logger.notice("the job queue answers again", metadata: ["queue": "\(store.description)"]) }
                 failing = false
             } catch {
+                if Task.isCancelled { return }
                 if !failing {
                     logger.warning(
                         "cannot reach the job queue; claims are renewed once it answers",
