@@ -215,6 +215,31 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.allCases) func aTaskGivenBackGoesToAnotherWorker(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let id = try await makeJob(store)
+            try await store.insertTasks(uploads(id, 1))
+            var task = try #require(
+                try await store.claimTasks(
+                    jobID: id, kind: .upload, worker: "w1", limit: 1, maxBytes: 1000, lease: .seconds(60)
+                ).first)
+            // w1 did not see the file: it gives the task back, named for itself, with its error.
+            task.error = "on h1: cannot stat f0"
+            task.leaseUntil = Date().timeIntervalSince1970 - 1
+            try await store.updateTasks([task])
+            #expect(try await store.renewLeases(worker: "w1", lease: .seconds(60)) == 0)
+            #expect(
+                try await store.claimTasks(
+                    jobID: id, kind: .upload, worker: "w1", limit: 1, maxBytes: 1000, lease: .seconds(60)
+                ).isEmpty)
+            let other = try await store.claimTasks(
+                jobID: id, kind: .upload, worker: "w2", limit: 1, maxBytes: 1000, lease: .seconds(60))
+            #expect(other.map(\.path) == ["f0"])
+            #expect(other.first?.error == nil)
+            #expect(try await store.renewLeases(worker: "w2", lease: .seconds(60)) == 1)
+        }
+    }
+
     @Test(arguments: Backend.allCases) func concurrentClaimersNeverGetTheSameTask(backend: Backend) async throws {
         try await withStore(backend) { store in
             let id = try await makeJob(store)

@@ -104,15 +104,18 @@ struct TransferExecutor: Sendable {
         if let id = task.id, let queue, !queue.notSeen.insert(id) { task.attempts -= 1 }
         task.error = "on \(host): \(message)"
         let now = Date().timeIntervalSince1970
-        let hosts = try await store.workers(limit: 1000).filter {
-            $0.jobID == task.jobID && $0.stoppedAt == nil && now - $0.heartbeatAt < WorkerStatus.silence
+        // The hosts working on the job: this one (whose first heartbeat may not be written yet)
+        // and the others that reported lately.
+        let others = try await store.workers(limit: 1000).filter {
+            $0.jobID == task.jobID && $0.id != queue?.worker && $0.stoppedAt == nil
+                && now - $0.heartbeatAt < WorkerStatus.silence
         }.count
-        if task.attempts >= min(Self.hostAttempts, max(1, hosts)) {
+        if task.attempts >= min(Self.hostAttempts, others + 1) {
             task.state = .failed
             progress.update { $0.failedFiles += 1 }
             observer.handle(.failed(path: task.path, reason: task.error ?? message))
         } else {
-            task.claimedBy = nil
+            // Still named for this worker, with its error: it does not claim the task again.
             task.leaseUntil = now + Self.retryAfterNotSeen
             logger.warning(
                 "this host does not see the file as planned; another host may",

@@ -54,8 +54,10 @@ public protocol JobStore: Sendable {
     // MARK: The queue
 
     /// Claims up to `limit` of a job's pending tasks of a kind, in plan order, for `lease`: tasks
-    /// nobody holds and tasks whose lease ran out. Stops adding tasks once they hold `maxBytes`
-    /// (the first is always taken). Two hosts never get the same task while its lease runs.
+    /// nobody holds and tasks whose lease ran out, but not those `worker` gave back with an error
+    /// (a file it did not see). Stops adding tasks once they hold `maxBytes` (the first is always
+    /// taken). Two hosts never get the same task while its lease runs. A claimed task's error is
+    /// cleared.
     func claimTasks(
         jobID: Int64, kind: TaskRecord.Kind, worker: String, limit: Int, maxBytes: Int64, lease: Duration
     ) async throws -> [TaskRecord]
@@ -66,8 +68,8 @@ public protocol JobStore: Sendable {
     /// Claims an open part that is neither stored nor held (or whose lease ran out), for `lease`:
     /// of the upload `uploadRowID`, or of any upload of the job when it is `nil`.
     func claimPart(jobID: Int64, uploadRowID: Int64?, worker: String, lease: Duration) async throws -> PartClaim?
-    /// Extends the lease of every pending task and open part `worker` holds; returns how many
-    /// tasks it still holds.
+    /// Extends the lease of every pending task (but those it gave back) and open part `worker`
+    /// holds; returns how many tasks it still holds.
     func renewLeases(worker: String, lease: Duration) async throws -> Int
     /// Gives back the pending tasks and open parts `worker` holds (a worker that stops cleanly).
     func releaseClaims(worker: String) async throws

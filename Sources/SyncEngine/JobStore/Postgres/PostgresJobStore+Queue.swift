@@ -17,6 +17,7 @@ extension PostgresJobStore {
                 SELECT id, size FROM task, clock
                 WHERE "jobID" = \(jobID) AND kind = \(kind.rawValue) AND state = 'pending'
                 AND ("leaseUntil" IS NULL OR "leaseUntil" < clock.now)
+                AND NOT ("claimedBy" IS NOT DISTINCT FROM \(worker) AND error IS NOT NULL)
                 ORDER BY id LIMIT \(limit)
                 FOR UPDATE OF task SKIP LOCKED
             ), taken AS (
@@ -26,7 +27,7 @@ extension PostgresJobStore {
                 ) AS running
                 WHERE position = 1 OR total <= \(maxBytes)
             ), claimed AS (
-                UPDATE task SET "claimedBy" = \(worker), "leaseUntil" = clock.now + \(lease.seconds)
+                UPDATE task SET "claimedBy" = \(worker), "leaseUntil" = clock.now + \(lease.seconds), error = NULL
                 FROM taken, clock WHERE task.id = taken.id
                 RETURNING task.*
             )
@@ -46,7 +47,7 @@ extension PostgresJobStore {
                 WHERE "claimedBy" = \(worker)
             ), renewed AS (
                 UPDATE task SET "leaseUntil" = extract(epoch FROM clock_timestamp())::double precision + \(lease.seconds)
-                WHERE "claimedBy" = \(worker) AND state = 'pending' AND "leaseUntil" IS NOT NULL
+                WHERE "claimedBy" = \(worker) AND state = 'pending' AND "leaseUntil" IS NOT NULL AND error IS NULL
                 RETURNING 1
             )
             SELECT count(*) AS count FROM renewed

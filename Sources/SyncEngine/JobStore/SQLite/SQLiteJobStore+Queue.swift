@@ -19,6 +19,8 @@ extension SQLiteJobStore {
             let candidates = try TaskRecord.filter { $0.jobID == jobID && $0.kind == kind }
                 .filter { $0.state == TaskRecord.State.pending }
                 .filter { $0.leaseUntil == nil || $0.leaseUntil < now }
+                // Not a task this worker gave back (it did not see the file).
+                .filter { !($0.claimedBy == worker && $0.error != nil) }
                 .order(\.id).limit(limit).fetchAll(db)
             let claimed = Self.takeWithin(candidates, maxBytes: maxBytes)
             let until = now + lease.seconds
@@ -28,7 +30,7 @@ extension SQLiteJobStore {
                 try db.cachedStatement(
                     literal: """
                         UPDATE \(TaskRecord.self) SET \(TaskRecord.Columns.claimedBy) = \(worker), \
-                        \(TaskRecord.Columns.leaseUntil) = \(until) WHERE \(TaskRecord.Columns.id) = \(task.id)
+                        \(TaskRecord.Columns.leaseUntil) = \(until), \(TaskRecord.Columns.error) = NULL WHERE \(TaskRecord.Columns.id) = \(task.id)
                         """
                 ).execute()
             }
@@ -36,6 +38,7 @@ extension SQLiteJobStore {
                 var task = task
                 task.claimedBy = worker
                 task.leaseUntil = until
+                task.error = nil
                 return task
             }
         }
@@ -94,7 +97,7 @@ extension SQLiteJobStore {
             try db.execute(
                 literal: """
                     UPDATE task SET leaseUntil = \(until)
-                    WHERE claimedBy = \(worker) AND state = 'pending' AND leaseUntil IS NOT NULL
+                    WHERE claimedBy = \(worker) AND state = 'pending' AND leaseUntil IS NOT NULL AND error IS NULL
                     """)
             return db.changesCount
         }
