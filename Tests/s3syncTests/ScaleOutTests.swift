@@ -109,11 +109,14 @@ import Testing
                 queue.pushArguments([
                     "--part-size", "5MiB", "--multipart-threshold", "5MiB", "--concurrency", "2", "--bwlimit", "6MiB",
                 ]), logPath: queue.world.home + "/push.log")
+            defer { planner.signal(SIGKILL) }
             try await queue.waitForJob(state: "running")
             let workers = try (0..<2).map { index in
                 try s3sync.start(
                     queue.workerArguments(["--concurrency", "4"]), logPath: queue.world.home + "/worker\(index).log")
             }
+            // Whatever happens, no s3sync outlives the test.
+            defer { for worker in workers { worker.signal(SIGKILL) } }
             let status = await planner.wait(timeout: .seconds(180))
             #expect(status == 0, "\(planner.log)")
             var shares: [Int] = []
@@ -126,7 +129,9 @@ import Testing
             // The planner's summary is the whole job's, and each worker did part of it.
             #expect(summary.int("uploaded_files") == 243, "\(planner.log)")
             #expect(shares.allSatisfy { $0 > 0 }, "\(shares)\n\(workers.map(\.log))")
-            #expect(shares.reduce(0, +) < 243, "\(shares)")
+            let byWorker = try queue.postgres.psql(
+                #"SELECT "claimedBy", count(*), sum(attempts) FROM task GROUP BY 1"#, database: queue.database)
+            #expect(shares.reduce(0, +) < 243, "\(shares)\n\(byWorker)\n\(workers.map(\.log))")
             let statusRun = try await s3sync.run(["status", "--queue", queue.queue, "--json"])
             let object = try JSONSerialization.jsonObject(with: Data(statusRun.stdout.utf8)) as? [String: Any]
             let listed = object?["workers"] as? [[String: Any]] ?? []
@@ -150,10 +155,12 @@ import Testing
                         "--part-size", "5MiB", "--multipart-threshold", "5MiB", "--concurrency", "1", "--bwlimit",
                         "8MiB",
                     ]), logPath: queue.world.home + "/push.log")
+                defer { planner.signal(SIGKILL) }
                 try await queue.waitForJob(state: "running")
                 let worker = try s3sync.start(
                     queue.workerArguments(["--concurrency", "4", "--lease", "3s"]),
                     logPath: queue.world.home + "/worker.log")
+                defer { worker.signal(SIGKILL) }
                 let deadline = ContinuousClock.now + .seconds(60)
                 var victim = ""
                 while ContinuousClock.now < deadline && victim.isEmpty {
@@ -192,9 +199,11 @@ import Testing
                         queue.pushArguments([
                             "--part-size", "5MiB", "--multipart-threshold", "5MiB", "--bwlimit", "6MiB",
                         ]), logPath: queue.world.home + "/push.log")
+                    defer { planner.signal(SIGKILL) }
                     try await queue.waitForJob(state: "running")
                     let worker = try queue.binary(endpoint: workerProxy.endpointURL).start(
                         queue.workerArguments(), logPath: queue.world.home + "/worker.log")
+                    defer { worker.signal(SIGKILL) }
                     #expect(await planner.wait(timeout: .seconds(120)) == 0, "\(planner.log)")
                     #expect(await worker.wait(timeout: .seconds(60)) == 0, "\(worker.log)")
                     let byPlanner = try await plannerProxy.statistics().operation("UploadPart")
@@ -215,18 +224,20 @@ import Testing
 
     @Test func throttlingOfOneHostSlowsTheOthers() async throws {
         try await QueueWorld.with { queue in
-            for index in 0..<1500 {
-                _ = try queue.world.tree.write("small/\(index / 100)/\(index).txt", "file \(index)\n")
+            for index in 0..<600 {
+                _ = try queue.world.tree.writeRandom("small/\(index / 100)/\(index).bin", size: 8192, seed: 3)
             }
             try await FaultProxy.with(upstream: queue.world.server) { throttled in
-                // Only the planner's proxy answers SlowDown, and only after the worker has joined.
+                // Only the planner's proxy answers SlowDown, once the worker has started; the worker,
+                // slowed by its bandwidth limit, is still at work when it hears of it.
                 let planner = try queue.binary(endpoint: throttled.endpointURL).start(
                     queue.pushArguments(["--concurrency", "2", "--verbose"]), logPath: queue.world.home + "/push.log")
+                defer { planner.signal(SIGKILL) }
                 try await queue.waitForJob(state: "running")
                 let worker = try queue.binary().start(
-                    queue.workerArguments(["--verbose", "--concurrency", "auto"]),
+                    queue.workerArguments(["--verbose", "--concurrency", "auto", "--bwlimit", "512KiB"]),
                     logPath: queue.world.home + "/worker.log")
-                try await Task.sleep(for: .seconds(1))
+                defer { worker.signal(SIGKILL) }
                 try await throttled.setRules([FaultProxy.Rule(.slowDown, probability: 0.5, operation: "PutObject")])
                 #expect(await planner.wait(timeout: .seconds(180)) == 0, "\(planner.log)")
                 #expect(await worker.wait(timeout: .seconds(60)) == 0, "\(worker.log)")
@@ -257,6 +268,7 @@ import Testing
             let planner = try s3sync.start(
                 queue.pushArguments(["--concurrency", "1", "--bwlimit", "2KiB"]),
                 logPath: queue.world.home + "/push.log")
+            defer { planner.signal(SIGKILL) }
             try await queue.waitForJob(state: "running")
             // A host whose mount lacks z-hidden/: the worker runs in a mount namespace where an
             // empty directory covers it.
@@ -270,6 +282,7 @@ import Testing
                     queue.world.tree.path("z-hidden"), S3SyncBinary.path,
                 ] + queue.workerArguments(["--concurrency", "8"]),
                 environment: s3sync.environment, logPath: queue.world.home + "/worker.log")
+            defer { worker.signal(SIGKILL) }
             #expect(await worker.wait(timeout: .seconds(120)) == 0, "\(worker.log)")
             #expect(await planner.wait(timeout: .seconds(180)) == 0, "\(planner.log)")
             #expect(worker.log.contains("does not see the file as planned"), "\(worker.log)")
@@ -291,6 +304,7 @@ import Testing
                 queue.pushArguments([
                     "--part-size", "5MiB", "--multipart-threshold", "5MiB", "--bwlimit", "3MiB", "--lease", "3s",
                 ]), logPath: queue.world.home + "/push.log")
+            defer { planner.signal(SIGKILL) }
             try await queue.waitForJob(state: "running")
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline, try queue.progress(of: "big0.bin").parts < 2 {
@@ -316,9 +330,11 @@ import Testing
             let planner = try s3sync.start(
                 queue.pushArguments(["--part-size", "5MiB", "--multipart-threshold", "5MiB", "--bwlimit", "5MiB"]),
                 logPath: queue.world.home + "/push.log")
+            defer { planner.signal(SIGKILL) }
             try await queue.waitForJob(state: "running")
             let worker = try s3sync.start(
                 queue.workerArguments(["--bwlimit", "5MiB"]), logPath: queue.world.home + "/worker.log")
+            defer { worker.signal(SIGKILL) }
             try await Task.sleep(for: .seconds(1))
             try await queue.postgres.restart()
             #expect(await planner.wait(timeout: .seconds(180)) == 0, "\(planner.log)")
@@ -329,6 +345,69 @@ import Testing
         }
     }
 
+    @Test func aPullAndAWorkerRestoreOneJob() async throws {
+        try await QueueWorld.with { queue in
+            _ = try queue.world.tree.writeRandom("big.bin", size: 4 * Self.partSize, seed: 21)
+            for index in 0..<300 {
+                _ = try queue.world.tree.writeRandom("small/\(index / 50)/\(index).txt", size: 700 + index, seed: 9)
+            }
+            let pushed = try await queue.world.pushWithOwnState([
+                "--part-size", "5MiB", "--multipart-threshold", "5MiB",
+            ])
+            #expect(pushed.status == 0, "\(pushed.stderr)")
+            let restore = try TestEnvironment.makeTemporaryDirectory("restore")
+            defer { TestEnvironment.removeTree(restore) }
+            let s3sync = queue.binary()
+            let planner = try s3sync.start(
+                [
+                    "pull", "s3://\(queue.world.bucket)/backup", restore, "--queue", queue.queue, "--json",
+                    "--concurrency", "2", "--bwlimit", "4MiB", "--part-size", "5MiB",
+                ], logPath: queue.world.home + "/pull.log")
+            defer { planner.signal(SIGKILL) }
+            try await queue.waitForJob(state: "running")
+            let worker = try s3sync.start(queue.workerArguments(), logPath: queue.world.home + "/worker.log")
+            defer { worker.signal(SIGKILL) }
+            #expect(await planner.wait(timeout: .seconds(180)) == 0, "\(planner.log)")
+            #expect(await worker.wait(timeout: .seconds(60)) == 0, "\(worker.log)")
+            let share = S3SyncBinary.Run(status: 0, stdout: worker.log, stderr: "")
+            #expect((share.int("downloaded_files") ?? 0) > 0, "\(worker.log)")
+            let summary = S3SyncBinary.Run(status: 0, stdout: planner.log, stderr: "")
+            #expect(summary.int("downloaded_files") == 301, "\(planner.log)")
+            let restored = try LocalDirectory(restore).files().mapValues { ExpectedFile(size: $0.size, md5: $0.md5) }
+            #expect(restored == (try queue.world.expectedFiles()))
+        }
+    }
+
+    @Test func aQueuePasswordNeverShows() async throws {
+        let password = "pw-\(UInt32.random(in: 0...UInt32.max))-secret"
+        try await PostgresServer.with(password: password) { postgres in
+            let queue = try await postgres.makeDatabase()
+            #expect(queue.contains(password))
+            try await CLIWorld.with { world in
+                _ = try world.tree.write("a.txt", "a\n")
+                let s3sync = world.s3sync
+                let push = try await s3sync.run(
+                    ["push", world.tree.root, "s3://\(world.bucket)/backup", "--queue", queue, "--json", "--verbose"])
+                #expect(push.status == 0, "\(push.stderr)")
+                let status = try await s3sync.run(["status", "--queue", queue])
+                #expect(status.status == 0, "\(status.stderr)")
+                #expect(status.stdout.contains("workers:"), "\(status.stdout)")
+                // The password from the environment instead of the URL; then a wrong one.
+                let bare = queue.replacingOccurrences(of: ":\(password)@", with: "@")
+                let fromEnvironment = try await s3sync.run(
+                    ["status", "--queue", bare, "--json"], extraEnvironment: ["PGPASSWORD": password])
+                #expect(fromEnvironment.status == 0, "\(fromEnvironment.stderr)")
+                let wrong = try await s3sync.run(
+                    ["status", "--queue", bare], extraEnvironment: ["PGPASSWORD": password + "-wrong"])
+                #expect(wrong.status == 2, "\(wrong.stdout)\n\(wrong.stderr)")
+                #expect(wrong.stderr.contains("cannot reach the job queue postgresql://postgres@"), "\(wrong.stderr)")
+                for run in [push, status, fromEnvironment, wrong] {
+                    #expect(!run.stdout.contains(password) && !run.stderr.contains(password))
+                }
+            }
+        }
+    }
+
     @Test func aSecondPushOfTheSameJobExits3() async throws {
         try await QueueWorld.with { queue in
             _ = try queue.world.tree.writeRandom("big.bin", size: 3 * Self.partSize, seed: 5)
@@ -336,6 +415,7 @@ import Testing
             let first = try s3sync.start(
                 queue.pushArguments(["--part-size", "5MiB", "--multipart-threshold", "5MiB", "--bwlimit", "5MiB"]),
                 logPath: queue.world.home + "/push.log")
+            defer { first.signal(SIGKILL) }
             try await queue.waitForJob(state: "running")
             let second = try await s3sync.run(queue.pushArguments())
             #expect(second.status == 3, "\(second.stdout)\n\(second.stderr)")
