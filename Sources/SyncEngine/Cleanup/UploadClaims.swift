@@ -29,6 +29,26 @@ public struct UploadClaims: Sendable, Hashable {
         self.planningPrefixes = planningPrefixes
     }
 
+    /// The claims a store's rows make: the uploads recorded under `location`, the jobs that
+    /// recorded them or may continue them, and the keys unfinished pushes have yet to upload.
+    init(
+        records: [MultipartUploadRecord], jobs: [JobRecord], pending: [(key: String, job: Int64)], endpoint: String,
+        location: S3Location, isRunning: (JobRecord) -> Bool
+    ) {
+        self.init(records: records)
+        for job in jobs {
+            guard let id = job.id else { continue }
+            jobStates[id] = job.state
+            if !job.state.isFinished && isRunning(job) { runningJobs.insert(id) }
+            if job.state == .planning && job.direction == .push && job.endpoint == endpoint
+                && job.bucket == location.bucket
+            {
+                planningPrefixes[job.prefix] = max(id, planningPrefixes[job.prefix] ?? id)
+            }
+        }
+        for (key, job) in pending { pendingKeys[key] = job }
+    }
+
     /// The record of a listed upload: the same upload id, for the same key.
     public func record(of upload: MultipartUploadSummary) -> MultipartUploadRecord? {
         guard let record = records[upload.uploadID], record.key.utf8.elementsEqual(upload.key.utf8) else { return nil }

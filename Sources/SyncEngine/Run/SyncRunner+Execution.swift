@@ -27,21 +27,8 @@ extension SyncRunner {
             transfer: steps.transfer, feed: feed, store: store, recorder: recorder, options: options,
             progress: progress, observer: observer, logger: logger, queue: queue)
         progress.update { $0.phase = job.direction == .push ? "uploading" : "downloading" }
-        let observer = self.observer
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                // The display ticks beside the work and stops with it.
-                group.addTask {
-                    while !Task.isCancelled {
-                        observer.tick(progress.snapshot)
-                        try? await recorder.flushIfStale()
-                        try? await Task.sleep(for: .milliseconds(100))
-                    }
-                }
-                if let heartbeat = heartbeat() {
-                    group.addTask { await heartbeat.run(jobID: id) }
-                }
-                defer { group.cancelAll() }
+            try await alongside(jobID: id, recorder: recorder) {
                 try await steps.prepare(id)
                 try await executor.run(jobID: id, resumableKeys: steps.resumableKeys)
                 try await waitForOtherHosts(jobID: id, executor: executor, recorder: recorder)
@@ -59,6 +46,27 @@ extension SyncRunner {
         await heartbeat()?.stop(jobID: id)
         return try await close(
             job: job, options: options, progress: progress, started: started, supersededJobs: supersededJobs)
+    }
+
+    /// Runs `work` with what goes beside it and stops with it: the display's ticks (which also
+    /// commit completions that waited long enough) and, in a shared queue, this host's heartbeat.
+    func alongside(jobID: Int64, recorder: CompletionRecorder, _ work: () async throws -> Void) async throws {
+        let observer = self.observer
+        let progress = self.progress
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    observer.tick(progress.snapshot)
+                    try? await recorder.flushIfStale()
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            if let heartbeat = heartbeat() {
+                group.addTask { await heartbeat.run(jobID: jobID) }
+            }
+            defer { group.cancelAll() }
+            try await work()
+        }
     }
 
     /// This host's heartbeat in a shared queue; `nil` on one host.

@@ -25,19 +25,8 @@ extension SyncRunner {
                 store: store, recorder: recorder, options: options, progress: progress, observer: observer,
                 logger: logger, queue: membership)
             let heartbeat = heartbeat()
-            let observer = self.observer
-            let progress = self.progress
             do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        while !Task.isCancelled {
-                            observer.tick(progress.snapshot)
-                            try? await recorder.flushIfStale()
-                            try? await Task.sleep(for: .milliseconds(100))
-                        }
-                    }
-                    if let heartbeat { group.addTask { await heartbeat.run(jobID: id) } }
-                    defer { group.cancelAll() }
+                try await alongside(jobID: id, recorder: recorder) {
                     try await executor.run(jobID: id, resumableKeys: [])
                 }
                 try await Self.uncancellable { try await recorder.flush() }

@@ -35,18 +35,8 @@ extension SQLiteJobStore {
             ).map { row -> (key: String, job: Int64) in (row[0], row[1]) }
             return (records, jobs, try Array(pending))
         }
-        var claims = UploadClaims(records: records)
-        for job in jobs {
-            guard let id = job.id else { continue }
-            claims.jobStates[id] = job.state
-            if !job.state.isFinished && isRunning(job) { claims.runningJobs.insert(id) }
-            if job.state == .planning && job.direction == .push && job.endpoint == endpoint
-                && job.bucket == location.bucket
-            {
-                claims.planningPrefixes[job.prefix] = max(id, claims.planningPrefixes[job.prefix] ?? id)
-            }
-        }
-        for (key, job) in pending { claims.pendingKeys[key] = job }
-        return claims
+        return UploadClaims(
+            records: records, jobs: jobs, pending: pending, endpoint: endpoint, location: location,
+            isRunning: isRunning)
     }
 }
