@@ -43,8 +43,8 @@ struct PlanOrderFeed: TaskFeed {
 }
 
 /// The tasks this host claims from a shared store: a batch at a time as its slots free up, never
-/// more files than its request budget has permits now, nor more than ``holdBytes`` of them, so
-/// the other hosts find work too. When no file is left to claim, it sends parts of the large
+/// more files than twice the permits its request budget has now, nor more than ``holdBytes`` of
+/// them, so the other hosts find work too. When no file is left to claim, it sends parts of the large
 /// files being uploaded (its own or other hosts'), as many at once as one file's parts go.
 /// Claims are leases, renewed by ``WorkerHeartbeat`` while the host lives.
 struct ClaimFeed: TaskFeed {
@@ -78,7 +78,7 @@ struct ClaimFeed: TaskFeed {
             var filesLeft = true
             var partsLeft = true
             while true {
-                while running < min(window, max(1, budget.capacity)), let work = try await next() {
+                while running < target(), let work = try await next() {
                     running += 1
                     switch work {
                     case .task(let task):
@@ -98,12 +98,20 @@ struct ClaimFeed: TaskFeed {
                 if let result { changed.append(result) }
             }
 
-            /// The next file this host may take, else the next open part, else nothing.
+            /// How many files to have in hand: twice the permits the budget has now (so requests wait
+            /// for permits and an adaptive budget sees the demand to grow), within the window.
+            func target() -> Int { min(window, 2 * max(1, budget.capacity)) }
+
+            /// The next file this host may take, else the next open part, else nothing. Files are
+            /// claimed in batches: only once a quarter of the target (at most a batch) is free.
             func next() async throws -> Work? {
-                if claimed.isEmpty && filesLeft && heldBytes < Self.holdBytes {
+                let refill = min(Self.batchLimit, max(1, target() / 4))
+                if claimed.isEmpty && filesLeft && heldBytes < Self.holdBytes
+                    && (target() - running >= refill || running == 0)
+                {
                     claimed = try await store.claimTasks(
                         jobID: jobID, kind: kind, worker: membership.worker,
-                        limit: min(Self.batchLimit, window - running), maxBytes: Self.holdBytes - heldBytes,
+                        limit: min(Self.batchLimit, target() - running), maxBytes: Self.holdBytes - heldBytes,
                         lease: membership.lease)
                     filesLeft = !claimed.isEmpty
                 }

@@ -210,6 +210,7 @@ extension PostgresJobStore {
                 )
                 """,
                 #"CREATE INDEX "partClaimByWorker" ON "partClaim" ("claimedBy")"#,
+                #"CREATE INDEX "workerByJob" ON worker ("jobID")"#,
             ]),
     ]
 

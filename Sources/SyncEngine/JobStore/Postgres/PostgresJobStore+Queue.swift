@@ -16,6 +16,11 @@ extension PostgresJobStore {
             ), candidate AS (
                 SELECT id, size FROM task, clock
                 WHERE "jobID" = \(jobID) AND kind = \(kind.rawValue) AND state = 'pending'
+                -- From the job's first pending task (found in the taskClaims index), so that a scan
+                -- in id order does not walk past the tasks already done.
+                AND id >= (
+                    SELECT min(id) FROM task
+                    WHERE "jobID" = \(jobID) AND kind = \(kind.rawValue) AND state = 'pending')
                 AND ("leaseUntil" IS NULL OR "leaseUntil" < clock.now)
                 AND NOT ("claimedBy" IS NOT DISTINCT FROM \(worker) AND error IS NOT NULL)
                 ORDER BY id LIMIT \(limit)

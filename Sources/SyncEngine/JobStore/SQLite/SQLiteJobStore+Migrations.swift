@@ -44,6 +44,7 @@ extension SQLiteJobStore {
                 t.add(column: "leaseUntil", .double)
             }
             try createWorkerTable(db)
+            try db.create(index: "workerByJob", on: "worker", columns: ["jobID"])
             try createPartClaimTable(db)
         }
         if let target {
