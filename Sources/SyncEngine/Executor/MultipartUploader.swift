@@ -115,6 +115,10 @@ struct MultipartUploader: Sendable {
         }
         guard let record = chosen, let rowID = record.id else { return (nil, [:], nil) }
         if record.jobID != uploader.jobID { try await store.adoptMultipartUpload(id: rowID, jobID: uploader.jobID) }
+        // The recorded parts are read before the server's list: a part recorded meanwhile (by
+        // another host of a shared queue) is then missing from this reading, not taken for one
+        // the server lost.
+        let recorded = try await store.parts(uploadRowID: rowID)
         let serverParts: [UploadedPart]
         do {
             serverParts = try await uploader.budget.withPermit {
@@ -135,7 +139,7 @@ struct MultipartUploader: Sendable {
         let onServer = Dictionary(serverParts.map { ($0.partNumber, $0) }, uniquingKeysWith: { first, _ in first })
         var done: [Int: UploadedPart] = [:]
         var stale: [Int] = []
-        for part in try await store.parts(uploadRowID: rowID) {
+        for part in recorded {
             let expected = plan.range(ofPart: part.partNumber).length
             if let server = onServer[part.partNumber], server.eTag == part.eTag, server.size == part.size,
                 part.size == expected

@@ -63,7 +63,7 @@ public protocol JobStore: Sendable {
     ) async throws -> [TaskRecord]
     /// Opens parts of a multipart upload to every host of its job: each can then be claimed on
     /// its own (``claimPart(jobID:uploadRowID:worker:lease:)``), so one large file is spread
-    /// across hosts. Parts already open are left as they are.
+    /// across hosts. Parts already open are left as they are; parts already stored are not opened.
     func openParts(uploadRowID: Int64, numbers: [Int]) async throws
     /// Claims an open part that is neither stored nor held (or whose lease ran out), for `lease`:
     /// of the upload `uploadRowID`, or of any upload of the job when it is `nil`.

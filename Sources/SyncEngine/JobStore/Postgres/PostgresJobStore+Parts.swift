@@ -2,13 +2,15 @@ import PostgresNIO
 
 extension PostgresJobStore {
     /// Opens parts of an upload to every host of its job, in one statement; open parts stay as
-    /// they are.
+    /// they are, and stored ones are not opened again.
     public func openParts(uploadRowID: Int64, numbers: [Int]) async throws {
         guard !numbers.isEmpty else { return }
         try await rows(
             """
             INSERT INTO "partClaim" ("uploadRowID", "partNumber")
             SELECT \(uploadRowID), number FROM unnest(\(numbers.map(Int64.init))::bigint[]) AS number
+            WHERE NOT EXISTS (
+                SELECT 1 FROM "uploadPart" p WHERE p."uploadRowID" = \(uploadRowID) AND p."partNumber" = number)
             ON CONFLICT DO NOTHING
             """)
     }
@@ -29,6 +31,9 @@ extension PostgresJobStore {
                     JOIN "multipartUpload" m ON m.id = c."uploadRowID", clock
                     WHERE m."jobID" = \(jobID) AND (\(uploadRowID)::bigint IS NULL OR c."uploadRowID" = \(uploadRowID))
                     AND (c."leaseUntil" IS NULL OR c."leaseUntil" < clock.now)
+                    AND NOT EXISTS (
+                        SELECT 1 FROM "uploadPart" p
+                        WHERE p."uploadRowID" = c."uploadRowID" AND p."partNumber" = c."partNumber")
                     ORDER BY c."uploadRowID", c."partNumber" LIMIT 1
                     FOR UPDATE OF c SKIP LOCKED
                 ), claimed AS (

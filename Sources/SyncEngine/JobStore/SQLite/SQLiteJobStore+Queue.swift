@@ -60,7 +60,10 @@ extension SQLiteJobStore {
         guard !numbers.isEmpty else { return }
         try await writer.write { db in
             let statement = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO partClaim (uploadRowID, partNumber) VALUES (?, ?)")
+                sql: """
+                    INSERT OR IGNORE INTO partClaim (uploadRowID, partNumber) SELECT ?1, ?2
+                    WHERE NOT EXISTS (SELECT 1 FROM uploadPart WHERE uploadRowID = ?1 AND partNumber = ?2)
+                    """)
             for number in numbers { try statement.execute(arguments: [uploadRowID, number]) }
         }
     }
@@ -75,6 +78,8 @@ extension SQLiteJobStore {
                 literal: """
                     SELECT c.uploadRowID, c.partNumber FROM partClaim c JOIN multipartUpload m ON m.id = c.uploadRowID
                     WHERE m.jobID = \(jobID) \(upload) AND (c.leaseUntil IS NULL OR c.leaseUntil < \(now))
+                    AND NOT EXISTS (
+                        SELECT 1 FROM uploadPart p WHERE p.uploadRowID = c.uploadRowID AND p.partNumber = c.partNumber)
                     ORDER BY c.uploadRowID, c.partNumber LIMIT 1
                     """)
             guard let row = try request.fetchOne(db) else { return nil }
