@@ -31,7 +31,7 @@ public struct PostgresServer: StoppableService {
     public let workDirectory: String
     let installation: Installation
     let watchdog: ChildProcess
-    let postmaster: Postmaster
+    let postmaster: ServerProcess
 
     public var dataDirectory: String { workDirectory + "/data" }
     /// The server's log since its last start.
@@ -83,7 +83,7 @@ public struct PostgresServer: StoppableService {
                     let process = try await installation.startPostmaster(work: work, port: port, generation: 0)
                     let server = PostgresServer(
                         port: port, password: password, workDirectory: work, installation: installation,
-                        watchdog: watchdog, postmaster: Postmaster(process))
+                        watchdog: watchdog, postmaster: ServerProcess(process))
                     server.stopAtExit()
                     return server
                 } catch let error as PortInUse {
@@ -363,26 +363,6 @@ extension PostgresServer {
                 arguments: ["-c", script, "postgres-watchdog", String(getpid()), dataDirectory, workDirectory]
                     + runAsPrefix + [pgCtl],
                 logPath: workDirectory + "/watchdog.log", currentDirectory: workDirectory)
-        }
-    }
-
-    /// The server's current process, replaced by ``PostgresServer/restart()``.
-    final class Postmaster: Sendable {
-        private let slot: Mutex<ChildProcess>
-        private let generations = Mutex(0)
-
-        init(_ process: ChildProcess) { slot = Mutex(process) }
-
-        func nextGeneration() -> Int {
-            generations.withLock {
-                $0 += 1
-                return $0
-            }
-        }
-
-        var process: ChildProcess {
-            get { slot.withLock { $0 } }
-            set { slot.withLock { $0 = newValue } }
         }
     }
 

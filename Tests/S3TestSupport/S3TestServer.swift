@@ -193,25 +193,4 @@ extension S3TestServer {
             }
         }
     }
-
-    /// The server's current process, replaced by ``S3TestServer/restart()``.
-    final class ServerProcess: Sendable {
-        let slot: Mutex<ChildProcess>
-
-        let generations = Mutex(0)
-
-        init(_ process: ChildProcess) { slot = Mutex(process) }
-
-        func nextGeneration() -> Int {
-            generations.withLock {
-                $0 += 1
-                return $0
-            }
-        }
-
-        var process: ChildProcess {
-            get { slot.withLock { $0 } }
-            set { slot.withLock { $0 = newValue } }
-        }
-    }
 }

@@ -33,7 +33,7 @@ struct FileUploader: FileTransfer {
 
     /// Uploads the task's file as it is now.
     func transfer(_ task: TaskRecord) async throws -> TransferOutcome {
-        let absolutePath = sourceRoot == "/" ? "/" + task.path : sourceRoot + "/" + task.path
+        let absolutePath = absolutePath(task.path)
         let before: FileIdentity
         switch FileIdentity.current(path: absolutePath) {
         case .success(let identity) where queue != nil && !identity.isAsPlanned(task):
@@ -102,12 +102,17 @@ struct FileUploader: FileTransfer {
 
     static let vanished = "disappeared before it could be uploaded"
 
+    /// The file at `path`, relative to the job's directory.
+    func absolutePath(_ path: String) -> String {
+        sourceRoot == "/" ? "/" + path : sourceRoot + "/" + path
+    }
+
     /// Sends a part of another host's upload, if the file is still the one it was started for
     /// (size and mtime; a shared file system may show other inodes and devices on each host).
     /// Otherwise the claim is left to run out, and the upload's own host finds the change.
     func send(_ claim: PartClaim) async throws -> Int64 {
         let record = claim.upload
-        let path = sourceRoot == "/" ? "/" + record.path : sourceRoot + "/" + record.path
+        let path = absolutePath(record.path)
         guard case .success(let now) = FileIdentity.current(path: path), now.size == record.size,
             now.mtimeNanoseconds == record.mtimeNanoseconds, let rowID = record.id
         else {
